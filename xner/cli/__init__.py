@@ -1,0 +1,62 @@
+"""The `xner` command line. Each stage registers its commands from `xner/cli/<stage>.py`.
+
+CLI modules only parse arguments and call library functions. Any `XnerError`
+becomes one line on stderr and exit code 2; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from xner.errors import XnerError
+
+app = typer.Typer(
+    name="xner",
+    help="Zero-resource cross-lingual NER: align embeddings, train, transfer, evaluate, tag.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module exposes `register(app)`; the order is the order of `xner --help`.
+COMMAND_MODULES = ("demo", "data", "embed", "align", "model", "experiment", "plot", "download", "serve")
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"xner.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"xner.cli.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except XnerError as err:
+        print(f"xner: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("xner: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as err:  # click usage errors and the like
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        if isinstance(err, click.exceptions.Abort):
+            print("xner: aborted", file=sys.stderr)
+            sys.exit(1)
+        raise

@@ -1,0 +1,57 @@
+"""Small file helpers shared by every stage: atomic writes and paths."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds.
+
+    A crash or a bad input never leaves a half-written output file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def data_root() -> Path | None:
+    """`$XNER_DATA`, else `../shared/data` next to the checkout or the working directory."""
+    env = os.environ.get("XNER_DATA")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def cache_dir() -> Path:
+    """`$XNER_CACHE`, default `~/.cache/xner`."""
+    path = Path(os.environ.get("XNER_CACHE", Path.home() / ".cache" / "xner"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
