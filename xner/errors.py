@@ -20,3 +20,14 @@ class XnerError(Exception):
             where = self.path if self.line is None else f"{self.path}:{self.line}"
             where += ": "
         return f"{where}{self.message}"
+
+
+class XnerWarning(UserWarning):
+    """Something a user should know that does not stop the run (e.g. duplicate words in an embedding file)."""
+
+
+def warn(message: str, path: str | Path | None = None, line: int | None = None) -> None:
+    """Issue an `XnerWarning` whose text names the file and line like `XnerError` does."""
+    import warnings
+
+    warnings.warn(str(XnerError(message, path, line)), XnerWarning, stacklevel=3)

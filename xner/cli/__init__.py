@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import typer
 
-from xner.errors import XnerError
+from xner.errors import XnerError, XnerWarning
 
 app = typer.Typer(
     name="xner",
@@ -39,7 +40,19 @@ def _register_all() -> None:
 _register_all()
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """`XnerWarning`s print as one line `xner: warning: ...`; other warnings keep Python's format."""
+    if issubclass(category, XnerWarning):
+        print(f"xner: warning: {message}", file=sys.stderr)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+_default_show_warning = warnings.showwarning
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning
     try:
         app(standalone_mode=False)
     except XnerError as err:

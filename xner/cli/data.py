@@ -37,5 +37,27 @@ def stats(
     Console().print(table)
 
 
+@data_app.command("check")
+def check(
+    path: Path = typer.Argument(..., help="A CoNLL column file (token first, tag last by default)."),
+    encoding: str = typer.Option("utf-8", help="Text encoding (CoNLL originals may be latin-1)."),
+    token_column: int = typer.Option(0, help="Column of the token."),
+    tag_column: int = typer.Option(-1, help="Column of the tag."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Read one CoNLL file, report its tag scheme and counts; any malformed line is named with its number."""
+    from xner.data.conll import read_conll
+    from xner.data.registry import dataset_stats
+    from xner.data.tags import detect_scheme
+
+    sentences = read_conll(path, token_column=token_column, tag_column=tag_column, encoding=encoding)
+    result = {"path": str(path), "scheme": detect_scheme(s.tags for s in sentences), **dataset_stats(sentences)}
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    ents = " ".join(f"{k}:{v}" for k, v in result["entities"].items())
+    print(f"{path}: {result['sentences']} sentences, {result['tokens']} tokens, scheme {result['scheme']}, entities {ents}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")

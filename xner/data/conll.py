@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -23,11 +24,25 @@ class Sentence:
         return Sentence(self.tokens, ("O",) * len(self.tokens))
 
 
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise XnerError("no such file", path)
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise XnerError(f"cannot read file: {err.strerror}", path) from None
+
+
 def _decode(path: Path, raw: bytes, encoding: str) -> str:
-    if b"\x00" in raw[:8192]:
-        raise XnerError("looks like a binary file, not a CoNLL text file", path, 1)
+    """Text of `raw`; a NUL byte anywhere means a binary file (named with its line, like a decode error)."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        raise XnerError("looks like a binary file (NUL byte), not a text file", path, line)
     try:
         text = raw.decode(encoding)
+    except LookupError:
+        raise XnerError(f"unknown encoding {encoding!r}", path) from None
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise XnerError(
@@ -52,9 +67,7 @@ def read_conll(
     one-column file is accepted and every tag is `O` (raw tokenised text).
     """
     path = Path(path)
-    if not path.is_file():
-        raise XnerError("no such file", path)
-    text = _decode(path, path.read_bytes(), encoding)
+    text = _decode(path, _read_bytes(path), encoding)
     sentences: list[Sentence] = []
     tokens: list[str] = []
     tags: list[str] = []
@@ -65,7 +78,9 @@ def read_conll(
             tokens.clear()
             tags.clear()
 
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() also breaks at \x0b, \x1c, \x85, U+2028 ..., shifting line numbers
+    lines = text.split("\n")
+    for lineno, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if not line.strip():
             flush()
@@ -93,32 +108,60 @@ def read_conll(
         tags.append(tag)
     flush()
     if not sentences:
-        raise XnerError("file holds no sentences", path)
+        raise XnerError("file holds no sentences (empty or only blank/-DOCSTART- lines)", path, _last_line(lines))
     return sentences
 
 
+def _last_line(lines: list[str]) -> int:
+    """Line number of the last line (a trailing newline does not start a new line); 1 for an empty file."""
+    n = len(lines) - (1 if lines and lines[-1] == "" else 0)
+    return max(n, 1)
+
+
 def write_conll(path: str | Path, sentences: Iterable[Sentence], predicted: Sequence[Sequence[str]] | None = None) -> None:
-    """Write `TOKEN TAG` (or `TOKEN GOLD PRED`) lines; atomically."""
+    """Write `TOKEN TAG` (or `TOKEN GOLD PRED`) lines; atomically.
+
+    Refuses what `read_conll` could not read back identically (empty sentences, tokens
+    with whitespace, `-DOCSTART-` tokens), so read -> write -> read is the identity.
+    """
     with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as out:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as out:
             for i, sent in enumerate(sentences):
+                pred = None if predicted is None else predicted[i]
+                _check_writable(sent, pred, i)
                 for j, (tok, tag) in enumerate(zip(sent.tokens, sent.tags)):
-                    cols = [tok, tag] if predicted is None else [tok, tag, predicted[i][j]]
+                    cols = [tok, tag] if pred is None else [tok, tag, pred[j]]
                     out.write(" ".join(cols) + "\n")
                 out.write("\n")
+
+
+_WHITESPACE = re.compile(r"\s")
+
+
+def _check_writable(sent: Sentence, pred: Sequence[str] | None, index: int) -> None:
+    where = f"sentence {index + 1}"
+    if not sent.tokens:
+        raise XnerError(f"{where} is empty; an empty sentence cannot be written as CoNLL")
+    if len(sent.tags) != len(sent.tokens) or (pred is not None and len(pred) != len(sent.tokens)):
+        raise XnerError(f"{where}: number of tokens and tags differ")
+    for tok in sent.tokens:
+        if not tok or _WHITESPACE.search(tok) or tok == "-DOCSTART-":
+            raise XnerError(f"{where}: token {tok!r} cannot be written as one CoNLL column")
+    for tag in sent.tags if pred is None else (*sent.tags, *pred):
+        if not is_valid_tag(tag):
+            raise XnerError(f"{where}: invalid tag {tag!r}")
 
 
 def read_plain_sentences(path: str | Path, encoding: str = "utf-8") -> list[Sentence]:
     """One tokenised sentence per line (space separated), no tags; e.g. unlabelled target text."""
     path = Path(path)
-    if not path.is_file():
-        raise XnerError("no such file", path)
-    text = _decode(path, path.read_bytes(), encoding)
+    text = _decode(path, _read_bytes(path), encoding)
+    lines = text.split("\n")
     out = []
-    for line in text.splitlines():
+    for line in lines:
         toks = line.split()
         if toks:
             out.append(Sentence(tuple(toks), ("O",) * len(toks)))
     if not out:
-        raise XnerError("file holds no sentences", path)
+        raise XnerError("file holds no sentences (empty or only blank lines)", path, _last_line(lines))
     return out

@@ -88,4 +88,6 @@ def all_stats(root: str | Path | None = None, languages: tuple[str, ...] = LANGU
         for split in SPLITS:
             if has_split(lang, split, root):
                 out[lang][split] = dataset_stats(load_split(lang, split, root))
+        if not out[lang]:
+            raise XnerError(f"no NER data for language {lang!r} (expected ner/{lang}/{{train,dev,test}}.txt)", require_root(root))
     return out
