@@ -63,13 +63,12 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
+    except Exception as err:
+        # Usage errors come from click (vendored as `typer._click` in recent typer): show them like click does.
+        if hasattr(err, "show") and hasattr(err, "exit_code"):
             err.show()
             sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
+        if type(err).__name__ == "Abort":
             print("xner: aborted", file=sys.stderr)
             sys.exit(1)
         raise

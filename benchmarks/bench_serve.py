@@ -1,0 +1,169 @@
+"""Load check of `xner serve` on loopback: a bounded number of requests at a fixed concurrency.
+
+    python benchmarks/bench_serve.py [--model DIR] [--requests 2000] [--concurrency 8]
+
+Starts the real server (`xner serve`, 127.0.0.1 only) once with request batching and once without,
+sends each the same `--requests` POST /tag requests (one real Spanish dev sentence each, as raw text),
+`--concurrency` at a time, after `--warmup` unmeasured ones, and writes requests/s, latency
+percentiles, error count and model calls to `results/bench_serve.json`. Client and server share this
+machine's CPUs, so the numbers are a lower bound for a server with cores of its own.
+
+Without `--model`, the script first trains the model it serves: the paper's architecture
+(`TaggerConfig()` defaults) on the first 1,000 Spanish training sentences, 1 epoch, 20,000 embedding
+rows. Latency depends on the architecture and vocabulary, not on how well the weights were trained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+
+def train_model(out: Path, sentences: int, max_vocab: int) -> dict:
+    import torch
+
+    from xner.data.registry import load_split
+    from xner.embeddings.io import load_embeddings
+    from xner.model.config import TaggerConfig, TrainConfig
+    from xner.model.persistence import save_tagger
+    from xner.model.tagger import build_tagger
+    from xner.model.trainer import train
+
+    train_set = list(load_split("es", "train"))[:sentences]
+    torch.manual_seed(1)
+    model = build_tagger(TaggerConfig(), {"es": load_embeddings("es", max_vocab=max_vocab)}, train_set, "IOBES")
+    config = TrainConfig(epochs=1, seed=1, eval_every=10**6)
+    train(model, train_set, config, out / "run", eval_sets={"train-head": (train_set[:100], "es")}, show_progress=False)
+    save_tagger(model, out / "model")
+    return {"trained_by": "benchmarks/bench_serve.py", "architecture": "TaggerConfig() defaults (paper)",
+            "train": f"es train, first {sentences} sentences, 1 epoch, seed 1", "max_vocab": max_vocab}
+
+
+async def load(url: str, texts: list[str], n: int, concurrency: int) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    next_index = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal next_index
+        while next_index < n:  # bounded: exactly n requests in all
+            i = next_index
+            next_index += 1
+            t = time.perf_counter()
+            try:
+                r = await client.post("/tag", json={"text": texts[i % len(texts)], "lang": "es"})
+                ok = r.status_code == 200 and isinstance(r.json().get("entities"), list)
+                key = None if ok else f"http {r.status_code}"
+            except httpx.HTTPError as err:
+                key = type(err).__name__
+            latencies.append(time.perf_counter() - t)
+            if key:
+                errors[key] = errors.get(key, 0) + 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60.0, trust_env=False) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+    ms = np.array(latencies) * 1000
+    return {
+        "requests": n,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "wall_s": round(wall, 3),
+        "requests_per_s": round(n / wall, 1),
+        "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 2), "p90": round(float(np.percentile(ms, 90)), 2),
+                       "p99": round(float(np.percentile(ms, 99)), 2), "mean": round(float(ms.mean()), 2),
+                       "max": round(float(ms.max()), 2)},
+    }
+
+
+def run_one(model_dir: Path, texts: list[str], args, batching: bool) -> dict:
+    import httpx
+
+    from xner.serve.process import serve_process
+
+    extra = ["--threads", str(args.server_threads)] + ([] if batching else ["--no-batching"])
+    with serve_process([f"es={model_dir}"], extra) as url:
+        asyncio.run(load(url, texts, args.warmup, args.concurrency))
+        calls_before = httpx.get(url + "/health", trust_env=False).json()["models"]["es"]["model_calls"]
+        result = asyncio.run(load(url, texts, args.requests, args.concurrency))
+        calls = httpx.get(url + "/health", trust_env=False).json()["models"]["es"]["model_calls"] - calls_before
+    result["model_calls"] = calls
+    result["requests_per_model_call"] = round(args.requests / calls, 2) if calls else None
+    return {"url": url, "batching": batching, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="A saved tagger folder (default: train one, see above).")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--sentences", type=int, default=500, help="Distinct Spanish dev sentences cycled through.")
+    parser.add_argument("--server-threads", type=int, default=1, help="torch threads of the server.")
+    parser.add_argument("--out", type=Path, default=Path("results/bench_serve.json"))
+    args = parser.parse_args()
+
+    from xner.data.registry import load_split, split_path
+    from xner.experiments.provenance import git_info, machine_info
+    from xner.io import write_json_atomic
+
+    load_before = os.getloadavg()
+    texts = [" ".join(s.tokens) for s in list(load_split("es", "dev"))[: args.sentences]]
+    tokens = [len(t.split()) for t in texts]
+    with tempfile.TemporaryDirectory(prefix="xner-bench-serve-") as tmp:
+        if args.model:
+            model_dir, model_info = args.model, {"path": str(args.model)}
+        else:
+            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
+            model_info = train_model(Path(tmp), 1000, 20000)
+            model_dir = Path(tmp) / "model"
+        runs = {}
+        for batching in (True, False):
+            name = "batching" if batching else "no_batching"
+            print(f"{name}: {args.requests} requests, {args.concurrency} concurrent...", file=sys.stderr)
+            runs[name] = run_one(model_dir, texts, args, batching)
+            r = runs[name]
+            print(f"  {r['requests_per_s']} req/s, p50 {r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms, "
+                  f"{r['errors']} errors, {r['requests_per_model_call']} requests per model call", file=sys.stderr)
+    best = runs["batching"]
+    write_json_atomic(args.out, {
+        "what": "POST /tag load check of `xner serve` on 127.0.0.1 (client and server on one machine)",
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "warmup_requests": args.warmup,
+        "requests_per_s": best["requests_per_s"],
+        "latency_ms": best["latency_ms"],
+        "errors": sum(r["errors"] for r in runs.values()),
+        "runs": runs,
+        "payload": {"data": str(split_path("es", "dev")), "sentences": len(texts), "as": "raw text, one sentence per request",
+                    "tokens_per_request_mean": round(float(np.mean(tokens)), 1)},
+        "model": model_info,
+        "server": {"torch_threads": args.server_threads, "host": "127.0.0.1"},
+        "machine": machine_info("cpu"),
+        "load_average_1_5_15m": {"before": [round(x, 2) for x in load_before],
+                                 "after": [round(x, 2) for x in os.getloadavg()],
+                                 "note": "the machine is shared; load from other jobs slows both client and server"},
+        "python": platform.python_version(),
+        "git": git_info(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
