@@ -1,0 +1,65 @@
+"""CRF log-likelihood and Viterbi against brute-force enumeration of every tag path."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from xner.model.crf import CRF
+
+
+def brute_force(crf: CRF, emissions: torch.Tensor, length: int):
+    """All n^length paths of one sequence: (log Z, best path, score function)."""
+    n = emissions.shape[-1]
+
+    def score(path):
+        s = sum(emissions[t, path[t]] for t in range(length))
+        s = s + sum(crf.transitions[path[t - 1], path[t]] for t in range(1, length))
+        if crf.start is not None:
+            s = s + crf.start[path[0]] + crf.end[path[-1]]
+        return s
+
+    paths = list(itertools.product(range(n), repeat=length))
+    scores = torch.stack([score(p) for p in paths])
+    return torch.logsumexp(scores, 0), list(paths[int(scores.argmax())]), score
+
+
+@pytest.mark.parametrize("boundary", [True, False])
+def test_log_likelihood_and_viterbi_match_enumeration(boundary):
+    torch.manual_seed(0)
+    n_tags, width = 3, 4
+    crf = CRF(n_tags, boundary=boundary)
+    with torch.no_grad():  # larger scores than the init, so paths are well separated
+        crf.transitions.normal_(0, 1)
+        if boundary:
+            crf.start.normal_(0, 1)
+            crf.end.normal_(0, 1)
+    lengths = torch.tensor([4, 1, 3, 2])
+    emissions = torch.randn(len(lengths), width, n_tags) * 2  # (B, T, n)
+    mask = torch.arange(width)[None, :] < lengths[:, None]  # (B, T)
+    tags = torch.randint(0, n_tags, (len(lengths), width)) * mask  # (B, T)
+    log_z = crf.log_partition(emissions, mask)
+    log_lik = crf.log_likelihood(emissions, tags, mask)
+    paths = crf.decode(emissions, mask)
+    for b, length in enumerate(lengths.tolist()):
+        ref_z, ref_best, score = brute_force(crf, emissions[b], length)
+        assert torch.allclose(log_z[b], ref_z, atol=1e-5)
+        gold = tags[b, :length].tolist()
+        assert torch.allclose(log_lik[b], score(gold) - ref_z, atol=1e-5)
+        assert paths[b] == ref_best
+        assert len(paths[b]) == length
+
+
+def test_nll_gradient_flows_and_probabilities_sum_to_one():
+    torch.manual_seed(1)
+    crf = CRF(2)
+    emissions = torch.randn(1, 3, 2, requires_grad=True)
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    total = torch.logsumexp(
+        torch.stack([crf.log_likelihood(emissions, torch.tensor([p]), mask)[0]
+                     for p in itertools.product(range(2), repeat=3)]), 0)
+    assert abs(float(total.detach())) < 1e-5  # log of the sum of all path probabilities = 0
+    crf.nll(emissions, torch.zeros(1, 3, dtype=torch.long), mask).backward()
+    assert emissions.grad is not None and crf.transitions.grad is not None

@@ -1,0 +1,38 @@
+"""scripts/table2.py: the packed data copy used on GPU machines gives every token the same vector."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+
+def load_script():
+    path = Path(__file__).resolve().parents[2] / "scripts" / "table2.py"
+    spec = importlib.util.spec_from_file_location("table2_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
+    from xner.data.registry import _load_cached, load_split
+    from xner.embeddings import load_embeddings
+    from xner.model.vocab import UNK, WordIndex
+
+    table2 = load_script()
+    table2.pack_data(tmp_path, ("ar",))  # the smallest language
+    full = load_embeddings("ar")
+    packed = load_embeddings(tmp_path / "emb" / "ar.npy")
+    assert len(packed) < len(full)
+    tokens = sorted({w for split in ("train", "dev", "test") for s in load_split("ar", split) for w in s.tokens})
+    rows_full = WordIndex({"ar": full.words}).rows(tokens, "ar")
+    rows_packed = WordIndex({"ar": packed.words}).rows(tokens, "ar")
+    assert ((rows_full == UNK) == (rows_packed == UNK)).all()
+    found = rows_full != UNK
+    assert np.array_equal(np.asarray(full.vectors)[rows_full[found] - 2], np.asarray(packed.vectors)[rows_packed[found] - 2])
+    monkeypatch.setenv("XNER_DATA", str(tmp_path))
+    _load_cached.cache_clear()
+    assert [s.tokens for s in load_split("ar", "dev")] == [s.tokens for s in load_split("ar", "dev", shared_data)]
+    _load_cached.cache_clear()

@@ -1,0 +1,92 @@
+"""Linear-chain CRF (paper eq. 1-2): log-likelihood by the forward algorithm, Viterbi decoding.
+
+Vectorised over the batch and the tag set; the only Python loop is over time steps, which the
+recursions need. Masks are left-aligned (every sequence starts at position 0, length >= 1).
+Checked against brute-force enumeration in `tests/model/test_crf.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class CRF(nn.Module):
+    """Transition scores A[i, j] (tag i followed by tag j); optional start/end scores (`boundary`)."""
+
+    def __init__(self, n_tags: int, boundary: bool = True):
+        super().__init__()
+        self.n_tags = n_tags
+        self.transitions = nn.Parameter(torch.empty(n_tags, n_tags).uniform_(-0.1, 0.1))  # (from, to)
+        if boundary:
+            self.start = nn.Parameter(torch.empty(n_tags).uniform_(-0.1, 0.1))
+            self.end = nn.Parameter(torch.empty(n_tags).uniform_(-0.1, 0.1))
+        else:
+            self.register_parameter("start", None)
+            self.register_parameter("end", None)
+
+    def _start(self, emissions: torch.Tensor) -> torch.Tensor:
+        return emissions if self.start is None else emissions + self.start  # (B, n)
+
+    def _end(self, scores: torch.Tensor) -> torch.Tensor:
+        return scores if self.end is None else scores + self.end  # (B, n)
+
+    def gold_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Score of the given tag paths: emissions (B, T, n), tags (B, T), mask (B, T) -> (B,)."""
+        maskf = mask.to(emissions.dtype)  # (B, T)
+        emit = emissions.gather(2, tags[:, :, None]).squeeze(2)  # (B, T)
+        score = (emit * maskf).sum(1)  # (B,)
+        trans = self.transitions[tags[:, :-1], tags[:, 1:]]  # (B, T-1)
+        score = score + (trans * maskf[:, 1:]).sum(1)
+        if self.start is not None:
+            last = mask.sum(1) - 1  # (B,)
+            last_tags = tags.gather(1, last[:, None]).squeeze(1)  # (B,)
+            score = score + self.start[tags[:, 0]] + self.end[last_tags]
+        return score
+
+    def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log Z by the forward algorithm: (B, T, n), (B, T) -> (B,)."""
+        alpha = self._start(emissions[:, 0])  # (B, n)
+        trans = self.transitions[None]  # (1, n, n)
+        for t in range(1, emissions.shape[1]):
+            step = torch.logsumexp(alpha[:, :, None] + trans, dim=1) + emissions[:, t]  # (B, n)
+            alpha = torch.where(mask[:, t, None], step, alpha)
+        return torch.logsumexp(self._end(alpha), dim=1)  # (B,)
+
+    def log_likelihood(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """log p(tags | x) per sequence (B,)."""
+        return self.gold_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+
+    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        """Negative log-likelihood, averaged (or summed) over the batch."""
+        nll = -self.log_likelihood(emissions, tags, mask)  # (B,)
+        return nll.mean() if reduction == "mean" else nll.sum()
+
+    @torch.no_grad()
+    def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+        """Viterbi: best tag path of each sequence, as lists cut to each length."""
+        batch, width, n = emissions.shape
+        score = self._start(emissions[:, 0])  # (B, n)
+        trans = self.transitions[None]  # (1, n, n)
+        keep = torch.arange(n, device=emissions.device).expand(batch, n)  # backpointer on padding: stay
+        pointers = []
+        for t in range(1, width):
+            best, arg = (score[:, :, None] + trans).max(dim=1)  # (B, n), (B, n)
+            on = mask[:, t, None]  # (B, 1)
+            score = torch.where(on, best + emissions[:, t], score)
+            pointers.append(torch.where(on, arg, keep))
+        last = self._end(score).argmax(dim=1)  # (B,)
+        # Backtrack on the CPU in numpy: T small gathers over the whole batch.
+        lengths = mask.sum(1).cpu().numpy()
+        path = np.empty((batch, width), dtype=np.int64)
+        current = last.cpu().numpy()
+        path[:, width - 1] = current
+        if pointers:
+            back = torch.stack(pointers, dim=0).cpu().numpy()  # (T-1, B, n)
+            rows = np.arange(batch)
+            for t in range(width - 2, -1, -1):
+                current = back[t, rows, current]
+                path[:, t] = current
+        # Padding kept the tag fixed, so the final tag sits at every padded position; cut at each length.
+        return [path[b, : lengths[b]].tolist() for b in range(batch)]

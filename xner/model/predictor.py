@@ -1,0 +1,189 @@
+"""Prediction, evaluation and raw-text tagging on top of a `Tagger`.
+
+- `predict(model, token_lists, lang=None)` -> IOB2 tags per sentence (large sorted batches, no_grad);
+- `evaluate(model, sentences, lang)` -> `xner.metrics.span_scores` dict (P/R/F1 micro and per type);
+  `oov_breakdown=True` adds F1 on sentences with / without embedding-OOV words and the recall of gold
+  entities that contain an OOV word vs. those that do not (evidence for weak-embedding gaps);
+- `tokenize(text)` -> tokens with character offsets; `Predictor(model).tag(text)` -> entity spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from xner.data.conll import Sentence
+from xner.model.batching import EncodedCorpus
+from xner.model.tagger import Tagger
+
+# Numbers keep inner . , : (3.5, 1,000, 12:30); dotted abbreviations stay whole (U.S.); words keep inner
+# hyphens/apostrophes; any other non-space character is a token of its own. Close to CoNLL tokenisation.
+TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*|(?:[^\W\d_]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int  # character offset in the tagged text
+    end: int
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    return [Token(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
+
+
+def fast_span_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """Same numbers and layout as `xner.metrics.span_scores` (seqeval's conlleval-mode entities), computed
+    from one `get_entities` pass per side: seqeval's `classification_report` takes ~6 s on English dev,
+    which would dominate evaluation every 150 batches."""
+    from collections import Counter
+
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    from xner.metrics import to_iob2
+
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+    true_ents = {(t, i, a, b) for i, tags in enumerate(to_iob2(gold)) for t, a, b in get_entities(tags)}
+    pred_ents = {(t, i, a, b) for i, tags in enumerate(to_iob2(pred)) for t, a, b in get_entities(tags)}
+    n_true, n_pred = Counter(e[0] for e in true_ents), Counter(e[0] for e in pred_ents)
+    n_hit = Counter(e[0] for e in true_ents & pred_ents)
+
+    def prf(hit: int, n_p: int, n_t: int) -> tuple[float, float, float]:
+        p = hit / n_p if n_p else 0.0
+        r = hit / n_t if n_t else 0.0
+        return 100 * p, 100 * r, (200 * p * r / (p + r) if p + r else 0.0)
+
+    per_type = {}
+    for typ in sorted(set(n_true) | set(n_pred)):
+        p, r, f = prf(n_hit[typ], n_pred[typ], n_true[typ])
+        per_type[typ] = {"precision": p, "recall": r, "f1": f, "support": n_true[typ]}
+    p, r, f = prf(sum(n_hit.values()), len(pred_ents), len(true_ents))
+    return {"precision": p, "recall": r, "f1": f, "per_type": per_type}
+
+
+def predict_ids(
+    model: Tagger, token_lists: Sequence[Sequence[str]], lang: str | None = None, batch_size: int = 256,
+    corpus: EncodedCorpus | None = None,
+) -> list[list[int]]:
+    """Viterbi tag ids per sentence; empty sentences give []. `corpus`: these sentences already encoded
+    (none empty), e.g. a dev set scored at every evaluation step."""
+    lang = lang or model.default_lang
+    keep = [i for i, toks in enumerate(token_lists) if len(toks) > 0]
+    out: list[list[int]] = [[] for _ in token_lists]
+    if not keep:
+        return out
+    if corpus is None:
+        sentences = [Sentence(tuple(token_lists[i]), ("O",) * len(token_lists[i])) for i in keep]
+        corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
+    elif len(corpus) != len(keep):
+        raise ValueError("the encoded corpus does not match the sentences")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in corpus.batches_in_order(batch_size, model.device):
+                for pos, path in zip(batch.indices, model.decode(batch)):
+                    out[keep[pos]] = path
+    finally:
+        model.train(was_training)
+    return out
+
+
+def predict(
+    model: Tagger, token_lists: Sequence[Sequence[str]], lang: str | None = None, batch_size: int = 256,
+    corpus: EncodedCorpus | None = None,
+) -> list[list[str]]:
+    """IOB2 tags per sentence."""
+    return [model.vocab.tags.decode_iob2(ids) for ids in predict_ids(model, token_lists, lang, batch_size, corpus)]
+
+
+def evaluate(
+    model: Tagger, sentences: Sequence[Sentence], lang: str | None = None, batch_size: int = 256,
+    oov_breakdown: bool = False, corpus: EncodedCorpus | None = None,
+) -> dict:
+    """CoNLL span scores (percent) of the model's IOB2 predictions against the gold tags."""
+    lang = lang or model.default_lang
+    pred = predict(model, [s.tokens for s in sentences], lang, batch_size, corpus)
+    gold = [list(s.tags) for s in sentences]
+    scores = fast_span_scores(gold, pred)
+    if oov_breakdown:
+        scores["oov"] = _oov_breakdown(model, sentences, lang, gold, pred)
+    return scores
+
+
+def _oov_breakdown(model: Tagger, sentences: Sequence[Sentence], lang: str, gold: list, pred: list) -> dict:
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    from xner.metrics import to_iob2
+
+    corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
+    oov = corpus.oov_token_mask()  # (total_tokens,)
+    gold2 = to_iob2(gold)
+    has_oov = np.add.reduceat(oov, corpus.starts) > 0 if len(sentences) else np.zeros(0, bool)  # (N,)
+    out: dict = {"token_oov_rate": 100 * float(oov.mean()) if len(oov) else 0.0}
+    for name, sel in (("sentences_with_oov", has_oov), ("sentences_without_oov", ~has_oov)):
+        idx = np.flatnonzero(sel)
+        sub = fast_span_scores([gold2[i] for i in idx], [pred[i] for i in idx]) if len(idx) else None
+        out[name] = {"sentences": int(len(idx)), "f1": sub["f1"] if sub else None,
+                     "precision": sub["precision"] if sub else None, "recall": sub["recall"] if sub else None}
+    found = {"with_oov": [0, 0], "without_oov": [0, 0]}  # [recalled, total]
+    for i, (g, p) in enumerate(zip(gold2, pred)):
+        predicted = set(get_entities(p))
+        start = corpus.starts[i]
+        for ent in get_entities(g):
+            key = "with_oov" if oov[start + ent[1] : start + ent[2] + 1].any() else "without_oov"
+            found[key][0] += ent in predicted
+            found[key][1] += 1
+    for key, (hit, total) in found.items():
+        out[f"entities_{key}"] = {"entities": total, "recall": 100 * hit / total if total else None}
+    return out
+
+
+class Predictor:
+    """What `xner.load(path)` returns: a trained tagger ready for `predict` and `tag`."""
+
+    def __init__(self, model: Tagger, batch_size: int = 256):
+        self.model = model
+        self.batch_size = batch_size
+        model.eval()
+
+    @property
+    def config(self):
+        return self.model.config
+
+    @property
+    def default_lang(self) -> str:
+        return self.model.default_lang
+
+    def predict(self, token_lists: Sequence[Sequence[str]], lang: str | None = None) -> list[list[str]]:
+        return predict(self.model, token_lists, lang, self.batch_size)
+
+    def evaluate(self, sentences: Sequence[Sentence], lang: str | None = None, oov_breakdown: bool = False) -> dict:
+        return evaluate(self.model, sentences, lang, self.batch_size, oov_breakdown)
+
+    def tag_tokens(self, text: str, lang: str | None = None) -> list[list[tuple[Token, str]]]:
+        """Each non-empty line of `text` as one sentence: (token, IOB2 tag) pairs with offsets into `text`."""
+        lines, offset = [], 0
+        for line in text.splitlines(keepends=True):
+            lines.append(tokenize(line, offset))
+            offset += len(line)
+        lines = [toks for toks in lines if toks]
+        tags = self.predict([[t.text for t in toks] for toks in lines], lang)
+        return [list(zip(toks, tg)) for toks, tg in zip(lines, tags)]
+
+    def tag(self, text: str, lang: str | None = None) -> list[dict]:
+        """Entity spans of raw text: [{"start", "end", "type", "text"}], offsets into `text`."""
+        from seqeval.metrics.sequence_labeling import get_entities
+
+        spans = []
+        for sentence in self.tag_tokens(text, lang):
+            tokens = [tok for tok, _ in sentence]
+            for typ, first, last in get_entities([tag for _, tag in sentence]):
+                start, end = tokens[first].start, tokens[last].end
+                spans.append({"start": start, "end": end, "type": typ, "text": text[start:end]})
+        return spans

@@ -1,0 +1,59 @@
+"""A bidirectional LSTM over padded, left-aligned sequences, with optional shared fwd/bwd weights.
+
+The backward direction reads each sequence reversed *within its own length* (a gather), so padding
+never enters a valid state; both directions then run on plain padded tensors. This gives exactly
+what `nn.LSTM(bidirectional=True)` on a packed sequence gives (tested), and measured 25-35% faster
+for training on CPU than packing (fewer per-step ops, one input projection for all steps).
+With `shared=True` ONE LSTM runs on the sequences and on their reverses in a single call
+(Cross-Shared, METHOD.md section 2).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def reverse_index(lengths: torch.Tensor, width: int, device: torch.device) -> torch.Tensor:
+    """(N, width) index that reverses each row within its length and leaves padding in place."""
+    steps = torch.arange(width, device=device)  # (L,)
+    lengths = lengths.to(device)[:, None]  # (N, 1)
+    return torch.where(steps[None, :] < lengths, lengths - 1 - steps[None, :], steps[None, :])  # (N, L)
+
+
+def reverse_padded(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence of x (N, L, ...) within its length, using `reverse_index`."""
+    if x.dim() == 2:
+        return x.gather(1, index)  # (N, L)
+    return x.gather(1, index[:, :, None].expand_as(x))  # (N, L, D)
+
+
+class BiLSTM(nn.Module):
+    """(N, L, input_dim) + lengths (N,) -> outputs (N, L, 2H) [forward ; backward] (zeros on padding)
+    and final states (N, 2H) [forward state at the last token ; backward state at the first token]."""
+
+    def __init__(self, input_dim: int, hidden: int, shared: bool = False):
+        super().__init__()
+        self.shared = shared
+        self.hidden = hidden
+        self.forward_lstm = nn.LSTM(input_dim, hidden, batch_first=True)
+        self.backward_lstm = None if shared else nn.LSTM(input_dim, hidden, batch_first=True)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, outputs: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
+        n, width = x.shape[0], x.shape[1]
+        lengths = lengths.to(x.device)
+        index = reverse_index(lengths, width, x.device)  # (N, L)
+        x_rev = reverse_padded(x, index)  # (N, L, D)
+        if self.backward_lstm is None:
+            both, _ = self.forward_lstm(torch.cat([x, x_rev], dim=0))  # (2N, L, H)
+            fwd, bwd = both[:n], both[n:]  # (N, L, H) each; bwd in reversed order
+        else:
+            fwd, _ = self.forward_lstm(x)  # (N, L, H)
+            bwd, _ = self.backward_lstm(x_rev)  # (N, L, H), reversed order
+        last = (lengths - 1)[:, None, None].expand(n, 1, self.hidden)  # (N, 1, H)
+        final = torch.cat([fwd.gather(1, last)[:, 0], bwd.gather(1, last)[:, 0]], dim=-1)  # (N, 2H)
+        if not outputs:
+            return None, final
+        mask = (torch.arange(width, device=x.device)[None, :] < lengths[:, None])[:, :, None]  # (N, L, 1)
+        out = torch.cat([fwd, reverse_padded(bwd, index)], dim=-1) * mask  # (N, L, 2H)
+        return out, final
