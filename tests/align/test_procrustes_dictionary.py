@@ -1,0 +1,72 @@
+"""Procrustes recovers a known rotation; dictionaries read, filter and fail with a file:line error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xner.align.criterion import mean_cosine
+from xner.align.csls import unit
+from xner.align.dictionary import identical_strings, induce_dictionary, read_dictionary
+from xner.align.evaluate import translation_precision
+from xner.align.pipeline import random_rotation
+from xner.align.procrustes import procrustes
+from xner.errors import XnerError
+
+
+def test_procrustes_recovers_rotation():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 20)).astype(np.float32)
+    rotation = random_rotation(20, seed=1)
+    y = x @ rotation.T
+    pairs = np.stack([np.arange(100), np.arange(100)], axis=1)
+    W = procrustes(x, y, pairs)
+    np.testing.assert_allclose(W, rotation, atol=1e-4)
+    np.testing.assert_allclose(W @ W.T, np.eye(20), atol=1e-5)
+
+
+def test_induced_dictionary_and_criterion_on_a_rotation():
+    rng = np.random.default_rng(2)
+    x = unit(rng.standard_normal((400, 32)).astype(np.float32))
+    y = x[::-1].copy()  # target row i is source row 399 - i
+    for build in ("S2T", "T2S", "both", "either"):
+        pairs = induce_dictionary(x, y, build=build, max_rank=0)
+        assert len(pairs) == 400
+        assert (pairs[:, 1] == 399 - pairs[:, 0]).all()
+    assert len(induce_dictionary(x, y, build="S2T", max_rank=100)) < 100  # only pairs with both ranks < 100
+    assert mean_cosine(x, y, n_words=400) == pytest.approx(1.0, abs=1e-5)
+    assert mean_cosine(x, unit(y @ random_rotation(32, 0).T), n_words=400) < 0.6
+
+
+def test_read_dictionary_filters_and_counts(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("house\tcasa\nhouse casona\ncat\tgato\nzzz\tgato\n\nhouse\tcasa\n", encoding="utf-8")
+    src = {"house": 0, "cat": 1}
+    tgt = {"casa": 5, "gato": 7}
+    d = read_dictionary(path, src, tgt)
+    assert d.pairs.tolist() == [[0, 5], [1, 7]]
+    assert d.total_pairs == 5 and d.missing_pairs == 2
+    assert d.n_unique_sources == 2
+
+
+def test_read_dictionary_bad_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("a\tb\nonlyone\n", encoding="utf-8")
+    with pytest.raises(XnerError, match=r"bad.txt:2: expected 2 words"):
+        read_dictionary(path, {"a": 0}, {"b": 0})
+
+
+def test_translation_precision_counts_any_gold(tmp_path):
+    src = unit(np.eye(4, dtype=np.float32))
+    tgt = unit(np.eye(4, dtype=np.float32)[[1, 0, 2, 3]])  # src 0 -> tgt 1, src 1 -> tgt 0
+    path = tmp_path / "t.txt"
+    path.write_text("a\tx\na\ty\nb\tx\n", encoding="utf-8")  # a: {x, y}; b: {x}
+    d = read_dictionary(path, {"a": 0, "b": 1}, {"x": 0, "y": 1})
+    result = translation_precision(src, tgt, d, ks=(1,))
+    assert result["queries"] == 2
+    assert result["nn"]["P@1"] == 100.0  # a -> y (gold), b -> x (gold)
+
+
+def test_identical_strings():
+    assert identical_strings(["a", "b", "c"], ["c", "x", "a"]).tolist() == [[0, 2], [2, 0]]
+    assert identical_strings(["a", "b", "c"], ["c", "x", "a"], max_rank=2).tolist() == []

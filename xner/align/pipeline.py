@@ -1,0 +1,256 @@
+"""The unsupervised pipeline: initialise W (adversarial), refine it with Procrustes-CSLS, keep the best W by
+the unsupervised criterion, detect collapse from that criterion alone, and restart when needed.
+
+Also the reference modes (`supervised_alignment`): Procrustes on a dictionary
+file or on identical strings. They use bilingual signal and are reported only
+as an upper bound / a baseline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xner.align.adversarial import AdversarialTrainer
+from xner.align.config import AlignConfig
+from xner.align.criterion import mean_cosine
+from xner.align.csls import csls_neighbourhoods, unit
+from xner.align.dictionary import induce_dictionary, read_dictionary
+from xner.align.evaluate import translation_precision
+from xner.align.init import similarity_init
+from xner.align.mapping import Mapping
+from xner.align.normalize import normalize_embeddings
+from xner.align.procrustes import procrustes
+from xner.embeddings.table import EmbeddingTable
+from xner.errors import XnerError
+
+LogFn = Callable[[dict], None]
+INITS = ("adversarial", "identity", "similarity")
+
+
+@dataclass
+class Spaces:
+    """Normalised float32 matrices of the *from* side (mapped by W) and the *to* side, plus centring means."""
+
+    src: np.ndarray  # (Ns, D) English
+    tgt: np.ndarray  # (Nt, D)
+    src_means: list[np.ndarray]
+    tgt_means: list[np.ndarray]
+    direction: str
+
+    @property
+    def from_side(self) -> np.ndarray:
+        return self.src if self.direction == "s2t" else self.tgt
+
+    @property
+    def to_side(self) -> np.ndarray:
+        return self.tgt if self.direction == "s2t" else self.src
+
+    def shared(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(English rows, target rows) in the shared space, unit length (for retrieval)."""
+        if self.direction == "s2t":
+            return unit(self.src @ W.T), unit(self.tgt)
+        return unit(self.src), unit(self.tgt @ W.T)
+
+
+@dataclass
+class AlignResult:
+    mapping: Mapping
+    criterion: float
+    collapsed: bool
+    null_criterion: float | None  # criterion of the null model (random rotation, refined when configured)
+    tries: list[dict]
+    log: list[dict] = field(default_factory=list)
+    evaluation: dict | None = None
+    seconds: float = 0.0
+
+
+def prepare(src_table: EmbeddingTable, tgt_table: EmbeddingTable, config: AlignConfig) -> Spaces:
+    src, src_means = normalize_embeddings(src_table.float32(), config.normalize)
+    tgt, tgt_means = normalize_embeddings(tgt_table.float32(), config.normalize)
+    if src.shape[1] != tgt.shape[1]:
+        raise XnerError(f"embedding sizes differ: {src.shape[1]} ({src_table.name}) vs {tgt.shape[1]} ({tgt_table.name})")
+    return Spaces(src, tgt, src_means, tgt_means, config.resolved_direction())
+
+
+class Selector:
+    """Tracks the criterion of each candidate W and keeps the best (MUSE's `save_best`)."""
+
+    def __init__(self, from_side: np.ndarray, to_side: np.ndarray, config: AlignConfig):
+        self.x = from_side[: config.max_vocab]
+        self.y = unit(to_side[: config.max_vocab])
+        self.config = config
+        self.best_value = -np.inf
+        self.best_W: np.ndarray | None = None
+
+    def neighbourhoods(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xm = unit(self.x @ W.T)  # (N, D)
+        r_src, r_tgt = csls_neighbourhoods(xm, self.y, self.config.csls_knn)
+        return xm, r_src, r_tgt
+
+    def score(self, W: np.ndarray, state: tuple | None = None) -> float:
+        xm, r_src, r_tgt = state if state is not None else self.neighbourhoods(W)
+        value = mean_cosine(xm, self.y, self.config.criterion_words, self.config.csls_knn, r_src, r_tgt)
+        if value > self.best_value:
+            self.best_value, self.best_W = value, W.copy()
+        return value
+
+
+def random_rotation(dim: int, seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
+    return (q * np.sign(np.diag(r))).astype(np.float32)  # (D, D), Haar-distributed
+
+
+def _adversarial(spaces: Spaces, config: AlignConfig, seed: int, selector: Selector, log: LogFn, progress) -> np.ndarray:
+    cfg = config.adversarial
+    x, y = spaces.from_side[: config.max_vocab], spaces.to_side[: config.max_vocab]
+    trainer = AdversarialTrainer(x, y, cfg, np.eye(x.shape[1], dtype=np.float32), seed)
+    n_iters = max(1, cfg.epoch_size // cfg.batch_size)
+    for epoch in range(cfg.n_epochs):
+        start = time.time()
+        task = progress(f"adversarial epoch {epoch + 1}/{cfg.n_epochs}", n_iters) if progress else None
+        loss = trainer.epoch(lambda done, l: task(done) if task else None)
+        W = trainer.weight()
+        value = selector.score(W)
+        log({"stage": "adversarial", "epoch": epoch, "dis_loss": round(loss, 5), "criterion": round(value, 5),
+             "lr": trainer.lr, "seconds": round(time.time() - start, 1)})
+        trainer.update_lr(value)
+        if trainer.lr < cfg.min_lr:
+            break
+    return selector.best_W if selector.best_W is not None else trainer.weight()
+
+
+def _refine(spaces: Spaces, config: AlignConfig, W: np.ndarray, selector: Selector, log: LogFn, try_no: int) -> np.ndarray:
+    ref = config.refinement
+    x, y = selector.x, selector.y
+    state = selector.neighbourhoods(W)
+    for iteration in range(ref.n_iterations):
+        start = time.time()
+        xm, r_src, r_tgt = state
+        pairs = induce_dictionary(xm, y, ref.dico_method, ref.dico_build, ref.dico_max_rank, ref.dico_max_size,
+                                  ref.dico_min_size, ref.dico_threshold, r_src, r_tgt)
+        if len(pairs) == 0:
+            log({"stage": "refinement", "try": try_no, "iteration": iteration, "dictionary": 0, "note": "empty dictionary"})
+            break
+        W = procrustes(x, y, pairs)
+        state = selector.neighbourhoods(W)
+        value = selector.score(W, state)
+        log({"stage": "refinement", "try": try_no, "iteration": iteration, "dictionary": int(len(pairs)),
+             "criterion": round(value, 5), "seconds": round(time.time() - start, 1)})
+    return selector.best_W
+
+
+def align(
+    src_table: EmbeddingTable,
+    tgt_table: EmbeddingTable,
+    config: AlignConfig,
+    dictionary: str | Path | None = None,
+    log: LogFn | None = None,
+    progress=None,
+) -> AlignResult:
+    """Unsupervised alignment (no dictionary, no identical strings); `dictionary` is used for evaluation only."""
+    start = time.time()
+    entries: list[dict] = []
+
+    def emit(entry: dict) -> None:
+        entry = {"t": round(time.time() - start, 1), **entry}
+        entries.append(entry)
+        if log:
+            log(entry)
+
+    torch.manual_seed(config.seed)
+    spaces = prepare(src_table, tgt_table, config)
+    dim = spaces.src.shape[1]
+    # Null model for collapse detection: what the criterion reaches from a random rotation (optionally after the
+    # same refinement, which inflates the criterion of any start by fitting its own dictionary).
+    probe = Selector(spaces.from_side, spaces.to_side, config)
+    rotation = random_rotation(dim, config.seed + 10_000)
+    random_value = probe.score(rotation)
+    if config.collapse_null == "refined_random":
+        _refine(spaces, config, rotation, probe, lambda e: emit({**e, "stage": "null-refinement"}), -1)
+    elif config.collapse_null != "random":
+        raise XnerError(f"unknown collapse_null {config.collapse_null!r} (random or refined_random)")
+    null_value = probe.best_value
+    threshold = null_value + config.collapse_margin
+    emit({"stage": "baseline", "random_rotation_criterion": round(random_value, 5),
+          "null_criterion": round(null_value, 5), "collapse_below": round(threshold, 5)})
+
+    tries: list[dict] = []
+    best: tuple[float, np.ndarray] | None = None
+    for try_no in range(max(1, config.max_tries)):
+        init = config.init if try_no == 0 or not config.restart_inits else config.restart_inits[(try_no - 1) % len(config.restart_inits)]
+        if init not in INITS:
+            raise XnerError(f"unknown init {init!r} (known: {', '.join(INITS)})")
+        seed = config.seed + try_no
+        torch.manual_seed(seed)
+        t0 = time.time()
+        selector = Selector(spaces.from_side, spaces.to_side, config)
+        if init == "adversarial" and config.adversarial.enabled:
+            W = _adversarial(spaces, config, seed, selector, lambda e: emit({"try": try_no, **e}), progress)
+        elif init == "similarity":
+            W, _ = similarity_init(selector.x, selector.y, config.similarity_words, config.csls_knn)
+            emit({"stage": "init", "try": try_no, "init": init, "criterion": round(selector.score(W), 5)})
+        else:
+            W = np.eye(dim, dtype=np.float32)
+            emit({"stage": "init", "try": try_no, "init": init, "criterion": round(selector.score(W), 5)})
+        W = _refine(spaces, config, W, selector, emit, try_no)
+        value = selector.best_value
+        collapsed = bool(value < threshold)
+        tries.append({"try": try_no, "init": init, "seed": seed, "criterion": round(value, 5), "collapsed": collapsed,
+                      "seconds": round(time.time() - t0, 1)})
+        emit({"stage": "try", **tries[-1]})
+        if best is None or value > best[0]:
+            best = (value, W)
+        if not collapsed:
+            break
+    assert best is not None
+    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
+    result = AlignResult(mapping, best[0], bool(best[0] < threshold), null_value, tries, entries)
+    if dictionary is not None:
+        result.evaluation = evaluate_mapping(spaces, best[1], src_table, tgt_table, dictionary, config.eval_vocab)
+        emit({"stage": "evaluation", **result.evaluation})
+    result.seconds = round(time.time() - start, 1)
+    return result
+
+
+def evaluate_mapping(spaces: Spaces, W: np.ndarray, src_table: EmbeddingTable, tgt_table: EmbeddingTable,
+                     dictionary: str | Path, max_rows: int | None = None) -> dict:
+    """P@1/5/10 (NN, CSLS) of English -> target retrieval in the shared space, whichever side W maps."""
+    en, xx = spaces.shared(W)
+    src_index, tgt_index = src_table.index, tgt_table.index
+    if max_rows is not None:
+        en, xx = en[:max_rows], xx[:max_rows]
+        src_index = {w: i for w, i in src_index.items() if i < max_rows}
+        tgt_index = {w: i for w, i in tgt_index.items() if i < max_rows}
+    return translation_precision(en, xx, read_dictionary(dictionary, src_index, tgt_index))
+
+
+def supervised_alignment(
+    src_table: EmbeddingTable,
+    tgt_table: EmbeddingTable,
+    config: AlignConfig,
+    pairs: np.ndarray,
+    dictionary: str | Path | None = None,
+    mode: str = "supervised",
+) -> AlignResult:
+    """Procrustes on given (English row, target row) pairs: the reference modes, never the unsupervised default."""
+    start = time.time()
+    spaces = prepare(src_table, tgt_table, config)
+    oriented = pairs if spaces.direction == "s2t" else pairs[:, ::-1]
+    W = procrustes(spaces.from_side, spaces.to_side, np.ascontiguousarray(oriented))
+    selector = Selector(spaces.from_side, spaces.to_side, config)
+    value = selector.score(W)
+    mapping = Mapping(W=W, src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
+    entries = [{"stage": mode, "pairs": int(len(pairs)), "criterion": round(value, 5)}]
+    result = AlignResult(mapping, value, False, None, [], entries)
+    if dictionary is not None:
+        result.evaluation = evaluate_mapping(spaces, W, src_table, tgt_table, dictionary, config.eval_vocab)
+    result.seconds = round(time.time() - start, 1)
+    return result
