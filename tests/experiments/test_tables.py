@@ -1,0 +1,60 @@
+"""Table rendering from result files: statistics, seed-count marks, budget labels, quoted paper numbers."""
+
+from __future__ import annotations
+
+import json
+
+from xner.experiments import tables
+from xner.experiments.tables import RESULT_SCHEMA, fmt_stat, render_all
+
+
+def _result(lang, variant, seed, f1s, budget="full", requested=(1, 2, 3), complete=True, random=None):
+    modes = {m: {"test_f1": f, "selection_f1": f, "step": 1} for m, f in zip(("tgt-dev", "src-dev", "tgt-test"), f1s)}
+    out = {"schema": RESULT_SCHEMA, "lang": lang, "variant": variant, "seed": seed, "budget": budget,
+           "complete": complete, "requested_seeds": list(requested), "modes": modes, "params": 1000,
+           "direction": "s2t", "machine": {"summary": "test (2 CPUs)"},
+           "progress": {"summary": "3/30 epochs"}}
+    if random is not None:
+        out["random_target"] = {"modes": {"tgt-dev": {"test_f1": random}, "src-dev": {"test_f1": random - 1}}}
+    return out
+
+
+def _write(root, results):
+    for i, r in enumerate(results):
+        path = root / r["budget"] / r["lang"] / r["variant"] / f"seed{r['seed']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(r))
+
+
+def test_fmt_stat():
+    assert fmt_stat([1.0, 3.0], requested=2) == "2.00 ± 1.41 (max 3.00) n=2"
+    assert fmt_stat([5.0], requested=3) == "5.00 n=1*"
+    assert fmt_stat([]) == "—"
+
+
+def test_tables_render_our_numbers_marks_and_quotes(tmp_path):
+    res = tmp_path / "experiments"
+    _write(res, [
+        _result("es", "cross-shared", 1, (60.0, 50.0, 61.0)),
+        _result("es", "cross-shared", 2, (62.0, 52.0, 63.0)),
+        _result("es", "cross-word", 1, (58.0, 49.0, 59.0), requested=(1,)),
+        _result("es", "cross-augmented", 1, (65.0, 55.0, 66.0)),
+        _result("es", "cross-augmented", 1, (10.0, 10.0, 10.0), budget="e1-n100"),  # a cut: not preferred
+        _result("de", "cross-word", 1, (30.0, 20.0, 31.0), budget="e2", requested=(1,), complete=False),
+        _result("es", "source-mono", 1, (20.0, 15.0, 21.0), random=25.0, requested=(1,)),
+    ])
+    paths = render_all(res, tmp_path)
+    t3, t4, t5 = (paths[n].read_text() for n in ("table3", "table4", "table5"))
+    assert "61.00 ± 1.41 (max 62.00) n=2*" in t4  # Cross-Shared tgt-dev, 2 of 3 requested seeds
+    assert "58.00 n=1 |" in t4  # Cross-Word: one seed requested, one present: not marked
+    assert "65.00 n=1*" in t4 and "10.00" not in t4  # the full budget wins over the cut
+    assert "e2 (partial: seed 1: 3/30 epochs)" in t4 and "budget cut" in t4
+    assert "en→de†" in t4 and "unlabeled/de.txt" in t4
+    assert "75.93 ± 0.81 (max 77.03)" in t4  # paper's Cross-Augmented es, quoted
+    assert "Cross-Augmented > Cross-Shared: **yes** (+4.00 F1" in t4
+    assert "Cross-Shared > Cross-Word: **yes** (+3.00 F1" in t4
+    assert "| random | Ch-LSTM-Wrd-LSTM-CRF (Source-Mono) | en-es | 25.00 n=1 | 24.00 n=1 |" in t3
+    assert "| pretrained | Ch-LSTM-Wrd-LSTM-CRF (Source-Mono) | en-es | 20.00 n=1 | 15.00 n=1 | 33.66 ± 0.90 |" in t3
+    assert "Xie et al. (2018)" in t5 and "quoted" in t5 and "**xner (ours)**" in t5
+    assert "61.00 ± 1.41 n=2*" in t5
+    assert tables.load_results(tmp_path / "nothing") == []

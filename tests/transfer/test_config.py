@@ -1,0 +1,43 @@
+"""Transfer configs: paper defaults, budget tags that round-trip, bad input rejected."""
+
+from __future__ import annotations
+
+import pytest
+
+from xner.errors import XnerError
+from xner.transfer.config import (
+    BUDGET_PRESETS, Budget, SpaceConfig, TransferConfig, budget_from_name,
+)
+
+
+def test_paper_defaults_and_directions():
+    assert Budget().is_full and Budget().name == "full"
+    assert Budget().epochs == 30 and Budget().eval_every == 150
+    assert [SpaceConfig().resolved_direction(l) for l in ("es", "nl", "de", "ar", "fi")] == ["s2t"] * 3 + ["t2s"] * 2
+    assert SpaceConfig(direction="t2s").resolved_direction("es") == "t2s"
+    with pytest.raises(XnerError):
+        SpaceConfig(direction="sideways").resolved_direction("es")
+
+
+def test_budget_names_round_trip_and_describe_cuts():
+    for budget in list(BUDGET_PRESETS.values()) + [Budget(epochs=3, max_vocab=1000), Budget(eval_every=75)]:
+        assert budget_from_name(budget.name) == budget
+    assert "paper: 30" in Budget(epochs=2).describe()
+    assert "not comparable" in Budget(max_eval_sentences=10).describe()
+    with pytest.raises(XnerError):
+        budget_from_name("e2-zz9")
+
+
+def test_transfer_config_json_round_trip_and_validation():
+    cfg = TransferConfig(lang="fi", variant="cross-augmented", seed=4, modes=("src-dev",),
+                         budget=Budget(epochs=2))
+    back = TransferConfig.from_dict(cfg.to_dict())
+    assert back == cfg
+    with pytest.raises(XnerError):
+        TransferConfig(lang="xx")
+    with pytest.raises(XnerError):
+        TransferConfig(variant="cross-nothing")
+    with pytest.raises(XnerError):
+        TransferConfig(modes=("tgt-train",))
+    with pytest.raises(XnerError):
+        TransferConfig.from_dict({"lang": "es", "colour": "red"})

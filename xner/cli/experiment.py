@@ -1,0 +1,179 @@
+"""`xner experiment ...`: run the transfer grid (Tables 3-5) and render its tables.
+
+Argument parsing only; the work is in `xner.experiments.runner` and `xner.experiments.tables`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+experiment_app = typer.Typer(help="Cross-lingual transfer experiments (paper Tables 3-5).", no_args_is_help=True)
+
+_SECTIONS = ("space", "augment", "tagger", "train")
+
+
+def _parse_sets(items: list[str] | None) -> dict[str, dict]:
+    from xner.errors import XnerError
+
+    out: dict[str, dict] = {s: {} for s in _SECTIONS}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        section, dot, name = key.partition(".")
+        if not sep or not dot or section not in _SECTIONS or not name:
+            raise XnerError(f"--set expects SECTION.FIELD=VALUE with SECTION in {', '.join(_SECTIONS)}, got {item!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[section][name] = value
+    return out
+
+
+def _grid(
+    config: Optional[Path], lang, variant, seed, mode, budget, epochs, max_train, max_eval, max_vocab,
+    augment_iterations, max_unlabeled, eval_every, device, workers, threads, deadline, tag, sets, results, runs,
+):
+    from xner.experiments.grid import GridConfig
+    from xner.transfer.config import budget_from_name
+
+    overrides = {
+        "langs": list(lang) if lang else None,
+        "variants": list(variant) if variant else None,
+        "seeds": list(seed) if seed else None,
+        "modes": list(mode) if mode else None,
+        "device": device,
+        "workers": workers,
+        "threads": threads,
+        "deadline_s": deadline,
+        "tag": tag,
+        "results_root": str(results) if results else None,
+        "runs_root": str(runs) if runs else None,
+    }
+    parsed = _parse_sets(sets)
+    base = GridConfig.from_file(config) if config else GridConfig()
+    data = base.__dict__.copy()
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    for section in _SECTIONS:
+        data[section] = {**data[section], **parsed[section]}
+    bud = budget_from_name(budget) if budget else base.budget
+    cuts = {"epochs": epochs, "max_train_sentences": max_train, "max_eval_sentences": max_eval, "max_vocab": max_vocab,
+            "augment_iterations": augment_iterations, "max_unlabeled": max_unlabeled, "eval_every": eval_every}
+    data["budget"] = bud.replace(**{k: v for k, v in cuts.items() if v is not None})
+    return GridConfig(**data)
+
+
+CONFIG_OPT = typer.Option(None, "--config", help="JSON grid file (GridConfig fields); flags override it.")
+LANG_OPT = typer.Option(None, "--lang", help="Target language(s) (default: es nl de ar fi).")
+VARIANT_OPT = typer.Option(None, "--variant", help="Variant(s): source-mono-nochar, source-mono, cross-word-nochar, "
+                           "cross-word, cross-shared, cross-augmented (default: all).")
+SEED_OPT = typer.Option(None, "--seed", help="Seed(s) (default: 1 2 3 4 5).")
+MODE_OPT = typer.Option(None, "--mode", help="Selection mode(s): tgt-dev, src-dev, tgt-test (default: all three).")
+BUDGET_OPT = typer.Option(None, "--budget", help="Budget preset (full, smoke) or tag like e2-n2000-v20000 (default full).")
+
+
+@experiment_app.command("run")
+def run(
+    config: Optional[Path] = CONFIG_OPT,
+    lang: Optional[list[str]] = LANG_OPT,
+    variant: Optional[list[str]] = VARIANT_OPT,
+    seed: Optional[list[int]] = SEED_OPT,
+    mode: Optional[list[str]] = MODE_OPT,
+    budget: Optional[str] = BUDGET_OPT,
+    epochs: Optional[int] = typer.Option(None, help="Budget: training epochs (paper 30)."),
+    max_train: Optional[int] = typer.Option(None, help="Budget: first N English training sentences."),
+    max_eval: Optional[int] = typer.Option(None, help="Budget: first N sentences of each dev/test set."),
+    max_vocab: Optional[int] = typer.Option(None, help="Budget: embedding rows per language."),
+    augment_iterations: Optional[int] = typer.Option(None, help="Budget: max Cross-Augmented outer iterations."),
+    max_unlabeled: Optional[int] = typer.Option(None, help="Budget: first N unlabelled target sentences."),
+    eval_every: Optional[int] = typer.Option(None, help="Budget: batches between evaluations (paper 150)."),
+    device: Optional[str] = typer.Option(None, help="cpu or cuda."),
+    workers: Optional[int] = typer.Option(None, help="Cells run in parallel processes."),
+    threads: Optional[int] = typer.Option(None, help="Torch threads per worker (default cpu_count/workers)."),
+    deadline: Optional[float] = typer.Option(None, help="Seconds; then stop and write partial results."),
+    tag: Optional[str] = typer.Option(None, help="Name for results of non-default settings (else a hash)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="SECTION.FIELD=VALUE override, SECTION in "
+                                             "space, augment, tagger, train (e.g. space.direction=t2s)."),
+    results: Optional[Path] = typer.Option(None, help="Results root (default results/experiments)."),
+    runs: Optional[Path] = typer.Option(None, help="Working folder root (default runs/experiments)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and their status; run nothing."),
+    use_ray: bool = typer.Option(False, "--ray", help="Run the cells as Ray tasks (local Ray with --workers slots, "
+                                 "or the cluster at --address). Needs pip install 'xner[ray]'."),
+    address: Optional[str] = typer.Option(None, "--address", help="With --ray: an existing Ray cluster "
+                                          "(e.g. auto, or ray://HEAD:10001); implies --ray."),
+) -> None:
+    """Run a grid of languages x variants x seeds; skips cells whose result exists (resume)."""
+    from rich.console import Console
+
+    from xner.experiments.grid import expand, result_status
+    from xner.experiments.runner import run_grid
+
+    grid = _grid(config, lang, variant, seed, mode, budget, epochs, max_train, max_eval, max_vocab,
+                 augment_iterations, max_unlabeled, eval_every, device, workers, threads, deadline, tag, set_,
+                 results, runs)
+    console = Console(stderr=True)
+    if dry_run:
+        for cell in expand(grid):
+            dep = " (base of cross-augmented)" if cell.dependency else ""
+            console.print(f"{result_status(cell):8s} {cell.name}{dep} -> {cell.result_path}")
+        return
+    command = "xner " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if use_ray or address:
+        from xner.experiments.ray_runner import run_grid_ray
+
+        report = run_grid_ray(grid, command=command, echo=console.print, address=address)
+    else:
+        report = run_grid(grid, command=command, echo=console.print)
+    console.print(
+        f"finished in {report.wall_s:.0f}s: {len(report.done)} done, {len(report.skipped)} skipped (already done), "
+        f"{len(report.partial)} partial, {len(report.failed)} failed, {len(report.not_started)} not started"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@experiment_app.command("salvage")
+def salvage(
+    config: Optional[Path] = CONFIG_OPT,
+    lang: Optional[list[str]] = LANG_OPT,
+    variant: Optional[list[str]] = VARIANT_OPT,
+    seed: Optional[list[int]] = SEED_OPT,
+    mode: Optional[list[str]] = MODE_OPT,
+    budget: Optional[str] = BUDGET_OPT,
+    tag: Optional[str] = typer.Option(None),
+    results: Optional[Path] = typer.Option(None),
+    runs: Optional[Path] = typer.Option(None),
+) -> None:
+    """Write partial results for cells that were killed before writing one (from their eval logs)."""
+    from rich.console import Console
+
+    from xner.experiments.runner import salvage_grid
+
+    grid = _grid(config, lang, variant, seed, mode, budget, None, None, None, None, None, None, None, None, None,
+                 None, None, tag, None, results, runs)
+    for name, status in salvage_grid(grid, command="xner " + " ".join(sys.argv[1:])):
+        Console().print(f"{status:8s} {name}")
+
+
+@experiment_app.command("table")
+def table(
+    results: Path = typer.Option(Path("results/experiments"), help="Where the cell results are."),
+    out: Path = typer.Option(Path("results"), help="Folder for table3.md, table4.md, table5.md."),
+    prefer: Optional[list[str]] = typer.Option(None, help="Budget(s) to prefer when a cell has several "
+                                               "(default: full, then the largest cut)."),
+    tag: Optional[str] = typer.Option(None, help="Render the results of this tagged setting (default: untagged)."),
+) -> None:
+    """Render Tables 3, 4, 5 (Markdown) from whatever results exist."""
+    from xner.experiments.tables import render_all
+
+    for name, path in render_all(results, out, list(prefer) if prefer else None, tag).items():
+        print(f"{name}: {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(experiment_app, name="experiment")

@@ -1,0 +1,220 @@
+"""The experiment grid: languages x variants x seeds (x selection modes), its cells, their paths and order.
+
+A cell is one `TransferConfig`. Its result lives at
+`RESULTS/<budget>/<lang>/<variant>[+tag]/seed<k>.json` and its working files (checkpoints, metrics
+log) at `RUNS/<budget>/<lang>/<variant>[+tag]/seed<k>/`, so a grid resumes across days and machines
+by carrying those two folders. Cross-Augmented cells depend on the base cells they start from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xner.errors import XnerError
+from xner.transfer.config import (
+    BASE_VARIANTS,
+    BUDGET_PRESETS,
+    CROSS_AUGMENTED,
+    MODES,
+    TARGET_LANGS,
+    VARIANTS,
+    AugmentConfig,
+    Budget,
+    SpaceConfig,
+    TransferConfig,
+    budget_from_name,
+    check_choice,
+)
+
+TABLE4_VARIANTS = BASE_VARIANTS + (CROSS_AUGMENTED,)
+# Train settings that never change a result (a resumed run equals an uninterrupted one), so no new tag.
+RESULT_NEUTRAL_TRAIN = ("stop_after_batches", "num_threads")
+
+
+@dataclass
+class GridConfig:
+    """What `xner experiment run` runs. Saved into every result (`grid`)."""
+
+    langs: list[str] = field(default_factory=lambda: list(TARGET_LANGS))  # paper: es, nl, de, ar, fi
+    variants: list[str] = field(default_factory=lambda: list(VARIANTS))  # Tables 3 and 4
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])  # paper: 5 runs per cell
+    modes: list[str] = field(default_factory=lambda: list(MODES))  # paper: tgt-dev, src-dev, tgt-test
+    budget: Budget = field(default_factory=Budget)  # paper's budget unless cut
+    device: str = "cpu"
+    workers: int = 1  # cells run in parallel processes
+    threads: int = 0  # torch threads per worker; 0 = cpu_count // workers (at least 1)
+    deadline_s: float | None = None  # stop all cells after this many seconds and save partial results
+    tag: str | None = None  # appended to variant folders; None = automatic when settings differ from defaults
+    space: dict[str, Any] = field(default_factory=dict)  # SpaceConfig overrides
+    augment: dict[str, Any] = field(default_factory=dict)  # AugmentConfig overrides
+    tagger: dict[str, Any] = field(default_factory=dict)  # TaggerConfig overrides
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
+    results_root: str = "results/experiments"
+    runs_root: str = "runs/experiments"
+
+    def __post_init__(self) -> None:
+        for lang in self.langs:
+            check_choice("target language", lang, TARGET_LANGS)
+        for variant in self.variants:
+            check_choice("variant", variant, VARIANTS)
+        for mode in self.modes:
+            check_choice("selection mode", mode, MODES)
+        if not (self.langs and self.variants and self.seeds and self.modes):
+            raise XnerError("the grid is empty: give at least one language, variant, seed and mode")
+        if self.workers < 1:
+            raise XnerError("--workers must be >= 1")
+        if isinstance(self.budget, dict):
+            self.budget = Budget.from_dict(self.budget)
+        if isinstance(self.budget, str):
+            self.budget = budget_from_name(self.budget)
+        SpaceConfig.from_dict(self.space)  # validate early
+        AugmentConfig.from_dict(self.augment)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["budget"] = self.budget.to_dict()
+        return out
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> "GridConfig":
+        """A JSON grid file; keys are GridConfig fields; `budget` may be a preset name or a dict."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise XnerError("no such grid file", path) from None
+        except json.JSONDecodeError as err:
+            raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+        if not isinstance(data, dict):
+            raise XnerError("a grid file holds one JSON object", path, 1)
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise XnerError(f"unknown grid field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}", path)
+        if isinstance(data.get("budget"), str):
+            data["budget"] = budget_from_name(data["budget"])
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One grid cell with its paths. `requested_seeds` = the seeds the grid asked for (tables mark fewer)."""
+
+    config: TransferConfig
+    tag: str | None
+    result_path: Path
+    run_dir: Path
+    requested_seeds: tuple[int, ...]
+    dependency: bool = False  # added because a Cross-Augmented cell needs it, not asked for directly
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.config.lang, self.config.variant, self.config.seed)
+
+    @property
+    def name(self) -> str:
+        c = self.config
+        return f"{c.lang}/{c.variant}{'+' + self.tag if self.tag else ''}/seed{c.seed}"
+
+
+def _auto_tag(variant: str, grid: GridConfig) -> str | None:
+    """Non-default settings that change a cell's result get a short hash tag, so results never collide."""
+    if grid.tag:
+        return grid.tag
+    train = {k: v for k, v in grid.train.items() if k not in RESULT_NEUTRAL_TRAIN}
+    relevant = {"space": grid.space, "tagger": grid.tagger, "train": train}
+    if variant == CROSS_AUGMENTED:
+        relevant["augment"] = grid.augment
+    relevant = {k: v for k, v in relevant.items() if v}
+    if not relevant:
+        return None
+    blob = json.dumps(relevant, sort_keys=True).encode()
+    return "cfg" + hashlib.sha256(blob).hexdigest()[:6]
+
+
+def make_cell(grid: GridConfig, lang: str, variant: str, seed: int, dependency: bool = False) -> Cell:
+    cfg = TransferConfig(
+        lang=lang,
+        variant=variant,
+        seed=seed,
+        modes=tuple(grid.modes),
+        device=grid.device,
+        space=SpaceConfig.from_dict(grid.space),
+        augment=AugmentConfig.from_dict(grid.augment),
+        budget=grid.budget,
+        tagger=dict(grid.tagger),
+        train=dict(grid.train),
+    )
+    tag = _auto_tag(variant, grid)
+    folder = variant + (f"+{tag}" if tag else "")
+    rel = Path(grid.budget.name) / lang / folder
+    return Cell(
+        config=cfg,
+        tag=tag,
+        result_path=Path(grid.results_root) / rel / f"seed{seed}.json",
+        run_dir=Path(grid.runs_root) / rel / f"seed{seed}",
+        requested_seeds=tuple(grid.seeds),
+        dependency=dependency,
+    )
+
+
+def base_variants_for(augment: AugmentConfig) -> tuple[str, ...]:
+    return BASE_VARIANTS if augment.base == "best" else (augment.base,)
+
+
+def expand(grid: GridConfig) -> list[Cell]:
+    """All cells of the grid, bases before the Cross-Augmented cells that start from them."""
+    cells: dict[tuple[str, str, int], Cell] = {}
+    augment = AugmentConfig.from_dict(grid.augment)
+    ordered_variants = [v for v in VARIANTS if v in grid.variants]
+    for lang in grid.langs:
+        for variant in ordered_variants:
+            for seed in grid.seeds:
+                if variant == CROSS_AUGMENTED:
+                    base_seed = augment.base_seed if augment.base_seed is not None else seed
+                    for base in base_variants_for(augment):
+                        key = (lang, base, base_seed)
+                        if key not in cells:
+                            cells[key] = make_cell(grid, lang, base, base_seed, dependency=base not in grid.variants)
+                key = (lang, variant, seed)
+                if key not in cells:
+                    cells[key] = make_cell(grid, lang, variant, seed)
+    order = {v: i for i, v in enumerate(VARIANTS)}
+    return sorted(cells.values(), key=lambda c: (order[c.config.variant] == order[CROSS_AUGMENTED],
+                                                 c.config.seed, TARGET_LANGS.index(c.config.lang),
+                                                 order[c.config.variant]))
+
+
+def dependencies(cell: Cell, cells: list[Cell]) -> list[Cell]:
+    """The base cells a Cross-Augmented cell starts from (empty for every other variant)."""
+    cfg = cell.config
+    if cfg.variant != CROSS_AUGMENTED:
+        return []
+    base_seed = cfg.augment.base_seed if cfg.augment.base_seed is not None else cfg.seed
+    wanted = {(cfg.lang, v, base_seed) for v in base_variants_for(cfg.augment)}
+    return [c for c in cells if c.key in wanted]
+
+
+def result_status(cell: Cell) -> str:
+    """`done` (complete result covering the requested modes), `partial`, or `todo`."""
+    path = cell.result_path
+    if not path.is_file():
+        return "todo"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return "todo"
+    if not data.get("complete"):
+        return "partial"
+    if not set(cell.config.modes) <= set(data.get("modes", {})):
+        return "todo"
+    return "done"
+
+
+def budget_presets() -> dict[str, str]:
+    return {name: b.describe() for name, b in BUDGET_PRESETS.items()}

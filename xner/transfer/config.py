@@ -1,0 +1,244 @@
+"""Typed configuration of the cross-lingual transfer variants (METHOD.md sections 3-4).
+
+Every choice the paper leaves open is a field here, with the METHOD.md default and a comment
+saying whether the value is the paper's or ours. All dataclasses round-trip through JSON
+(`to_dict` / `from_dict`) and are saved next to every result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from xner.errors import XnerError
+
+SOURCE_LANG = "en"  # paper: English is always the source
+TARGET_LANGS = ("es", "nl", "de", "ar", "fi")  # paper, Table 4
+
+# Variant names used on the command line, in result paths and in the tables.
+SOURCE_MONO = "source-mono"  # Table 3, Ch-LSTM-Wrd-LSTM-CRF
+SOURCE_MONO_NOCHAR = "source-mono-nochar"  # Table 3, Wrd-LSTM-CRF
+CROSS_WORD_NOCHAR = "cross-word-nochar"  # Table 4, Cross-Word (No char LSTM)
+CROSS_WORD = "cross-word"  # Table 4
+CROSS_SHARED = "cross-shared"  # Table 4
+CROSS_AUGMENTED = "cross-augmented"  # Table 4, Algorithm 1
+SOURCE_MONO_VARIANTS = (SOURCE_MONO_NOCHAR, SOURCE_MONO)
+BASE_VARIANTS = (CROSS_WORD_NOCHAR, CROSS_WORD, CROSS_SHARED)  # candidates for the Cross-Augmented base
+VARIANTS = SOURCE_MONO_VARIANTS + BASE_VARIANTS + (CROSS_AUGMENTED,)
+
+# Selection modes (METHOD.md section 4). Order = order of the table columns.
+MODES = ("tgt-dev", "src-dev", "tgt-test")
+# The eval set each mode selects on; eval-set names are the trainer's names.
+MODE_EVAL_SET = {"tgt-dev": "tgt-dev", "src-dev": "src-dev", "tgt-test": "tgt-test"}
+
+# Paper, "Word-level Mapping": source -> target for es, nl, de; target -> source for ar, fi.
+DEFAULT_DIRECTION = {"es": "s2t", "nl": "s2t", "de": "s2t", "ar": "t2s", "fi": "t2s"}
+DIRECTIONS = ("s2t", "t2s")
+
+# Variant -> (use_char, shared_weights) of the tagger (METHOD.md section 3).
+ARCHITECTURE = {
+    SOURCE_MONO_NOCHAR: (False, False),
+    SOURCE_MONO: (True, False),
+    CROSS_WORD_NOCHAR: (False, False),
+    CROSS_WORD: (True, False),
+    CROSS_SHARED: (True, True),
+}
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise XnerError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
+class _Json:
+    """JSON round-trip for flat dataclasses; unknown keys are an error (typos must not pass silently)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise XnerError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        return cls(**data)
+
+    def replace(self, **changes: Any):
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass
+class SpaceConfig(_Json):
+    """How the embedding tables of a language pair are built."""
+
+    direction: str | None = None  # None = paper's default per language (DEFAULT_DIRECTION)
+    align_root: str = "runs/align"  # (ours) where `xner align` saved `en-XX/`
+    align_suffix: str = ""  # (ours) read `en-XX<suffix>/` instead, e.g. ".supervised" for a reference mapping
+    random_std: float | None = None  # (ours) Source-Mono random target vectors: N(0, std); None = std of the English table
+
+    def resolved_direction(self, lang: str) -> str:
+        direction = self.direction or DEFAULT_DIRECTION.get(lang, "s2t")
+        return check_choice("direction", direction, DIRECTIONS)
+
+
+@dataclass
+class AugmentConfig(_Json):
+    """Cross-Augmented (Algorithm 1). Only the structure is in the paper; the numbers are ours."""
+
+    base: str = "best"  # paper Table 4: best of Cross-Word (no char), Cross-Word, Cross-Shared; or a variant name
+    base_seed: int | None = None  # (ours) seed of the base run; None = the cell's own seed
+    patience: int = 3  # (ours, METHOD.md) stop when the selection metric has not improved for this many iterations
+    length_min: int | None = None  # paper: U(min, max) of target sentence lengths; None = shortest target sentence
+    length_max: int | None = None  # None = longest target sentence
+    source_per_target: int = 1  # (ours, METHOD.md) source batches interleaved per pseudo-labelled target batch
+    detach_source_features: bool = False  # (ours) False: L_t(theta_t) also trains theta_s's encoder through eq. 7
+    target_variant: str | None = None  # (ours) theta_t's architecture; None = the base's. The paper's counts
+    # (Table 4: theta_t ~451k whatever the base) suggest an unshared char+word encoder ("cross-word")
+    target_init: str = "copy"  # (ours) theta_t's encoder starts as a copy of theta_s ("copy", same architecture
+    # only) or fresh ("random")
+    eval_every: int | None = None  # (ours) batches between evaluations; None = TrainConfig.eval_every
+    pseudo_batch_size: int = 256  # (ours) sentences per forward pass when pseudo-labelling (speed only)
+
+    def __post_init__(self) -> None:
+        check_choice("Cross-Augmented base", self.base, ("best",) + BASE_VARIANTS)
+        check_choice("target_init", self.target_init, ("copy", "random"))
+        if self.target_variant is not None:
+            check_choice("target_variant", self.target_variant, BASE_VARIANTS)
+        if self.patience < 1 or self.source_per_target < 0:
+            raise XnerError("patience must be >= 1 and source_per_target >= 0")
+
+
+@dataclass
+class Budget(_Json):
+    """How much compute a cell gets. `full()` is the paper's budget; anything else is a cut and says so."""
+
+    epochs: int = 30  # paper: 30 epochs
+    max_train_sentences: int | None = None  # (ours) cap on English training sentences (first N); None = all 14,041
+    max_eval_sentences: int | None = None  # (ours) cap on dev/test sentences (first N); None = all (a cut changes F1!)
+    max_vocab: int | None = None  # (ours) rows per embedding table; None = all
+    augment_iterations: int = 30  # (ours) max Cross-Augmented outer iterations (one pass over kept target set each)
+    max_unlabeled: int | None = None  # (ours) cap on unlabelled target sentences; None = all
+    eval_every: int = 150  # paper: evaluate every 150 batches
+
+    @property
+    def is_full(self) -> bool:
+        return self == Budget()
+
+    @property
+    def name(self) -> str:
+        """A short, unique, readable tag used in result paths: `full` or e.g. `e2-n2000-v20000`."""
+        for preset, budget in BUDGET_PRESETS.items():
+            if self == budget:
+                return preset
+        parts = [f"e{self.epochs}"]
+        if self.max_train_sentences is not None:
+            parts.append(f"n{self.max_train_sentences}")
+        if self.max_eval_sentences is not None:
+            parts.append(f"t{self.max_eval_sentences}")
+        if self.max_vocab is not None:
+            parts.append(f"v{self.max_vocab}")
+        if self.augment_iterations != 30:
+            parts.append(f"a{self.augment_iterations}")
+        if self.max_unlabeled is not None:
+            parts.append(f"u{self.max_unlabeled}")
+        if self.eval_every != 150:
+            parts.append(f"every{self.eval_every}")
+        return "-".join(parts)
+
+    def describe(self) -> str:
+        if self.is_full:
+            return "paper budget (30 epochs, all data, eval every 150 batches)"
+        cuts = [f"{self.epochs} epochs" + (" (paper: 30)" if self.epochs != 30 else "")]
+        if self.max_train_sentences is not None:
+            cuts.append(f"first {self.max_train_sentences} English training sentences")
+        if self.max_eval_sentences is not None:
+            cuts.append(f"first {self.max_eval_sentences} sentences of each dev/test set (F1 not comparable)")
+        if self.max_vocab is not None:
+            cuts.append(f"{self.max_vocab} embedding rows per language")
+        if self.augment_iterations != 30:
+            cuts.append(f"{self.augment_iterations} Cross-Augmented iterations")
+        if self.max_unlabeled is not None:
+            cuts.append(f"first {self.max_unlabeled} unlabelled target sentences")
+        if self.eval_every != 150:
+            cuts.append(f"eval every {self.eval_every} batches (paper: 150)")
+        return ", ".join(cuts)
+
+
+BUDGET_PRESETS: dict[str, Budget] = {
+    "full": Budget(),
+    # CPU smoke test: proves the pipeline end to end in minutes; its numbers are NOT the paper's setting.
+    "smoke": Budget(
+        epochs=2, max_train_sentences=2000, max_eval_sentences=500, max_vocab=20000,
+        augment_iterations=2, max_unlabeled=2000, eval_every=50,
+    ),
+}
+
+
+def budget_from_name(name: str) -> Budget:
+    """A preset name (`full`, `smoke`) or a budget tag as produced by `Budget.name` (e.g. `e2-n2000-v20000`)."""
+    if name in BUDGET_PRESETS:
+        return BUDGET_PRESETS[name]
+    keys = {"e": "epochs", "n": "max_train_sentences", "t": "max_eval_sentences", "v": "max_vocab",
+            "a": "augment_iterations", "u": "max_unlabeled", "every": "eval_every"}
+    values: dict[str, int] = {}
+    for part in name.split("-"):
+        prefix = part.rstrip("0123456789")
+        digits = part[len(prefix):]
+        if prefix not in keys or not digits:
+            raise XnerError(f"bad budget {name!r}: use a preset ({', '.join(BUDGET_PRESETS)}) or a tag like e2-n2000-v20000")
+        values[keys[prefix]] = int(digits)
+    return Budget(**values)
+
+
+@dataclass
+class TransferConfig(_Json):
+    """One cell of the grid: (target language, variant, seed) plus everything that can change its result."""
+
+    lang: str = "es"
+    variant: str = CROSS_WORD
+    seed: int = 1  # paper: 5 seeds per cell
+    modes: tuple[str, ...] = MODES  # selection modes to report (all three come from one training run)
+    device: str = "cpu"
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    budget: Budget = field(default_factory=Budget)
+    tagger: dict[str, Any] = field(default_factory=dict)  # TaggerConfig overrides (paper values by default)
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (paper values by default)
+
+    def __post_init__(self) -> None:
+        check_choice("target language", self.lang, TARGET_LANGS)
+        check_choice("variant", self.variant, VARIANTS)
+        self.modes = tuple(self.modes)
+        for mode in self.modes:
+            check_choice("selection mode", mode, MODES)
+        if not self.modes:
+            raise XnerError("at least one selection mode is needed")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["modes"] = list(self.modes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TransferConfig":
+        data = dict(data)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise XnerError(f"unknown TransferConfig field(s): {', '.join(unknown)}")
+        if isinstance(data.get("space"), dict):
+            data["space"] = SpaceConfig.from_dict(data["space"])
+        if isinstance(data.get("augment"), dict):
+            data["augment"] = AugmentConfig.from_dict(data["augment"])
+        if isinstance(data.get("budget"), dict):
+            data["budget"] = Budget.from_dict(data["budget"])
+        if "modes" in data:
+            data["modes"] = tuple(data["modes"])
+        return cls(**data)
+
+    @property
+    def uses_char(self) -> bool:
+        return ARCHITECTURE.get(self.variant, (True, True))[0]
