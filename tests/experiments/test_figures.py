@@ -1,0 +1,156 @@
+"""Figure data and rendering (`xner/experiments/figures.py`): numbers checked by hand, PNGs written."""
+
+from __future__ import annotations
+
+import pytest
+
+from xner.errors import XnerError
+from xner.experiments import figures
+
+
+def test_length_accuracy_rows_counts_by_hand():
+    gold = [["B-PER", "O", "O"], ["O"] * 7, ["B-LOC", "I-LOC"] + ["O"] * 10]
+    pred = [["B-PER", "O", "B-ORG"], ["O"] * 6 + ["B-MISC"], ["B-LOC", "O"] + ["O"] * 10]
+    rows = {r["bin"]: r for r in figures.length_accuracy_rows("es", gold, pred)}
+    assert rows["1-5"]["sentences"] == 1 and rows["1-5"]["correct"] == 2 and rows["1-5"]["tokens"] == 3
+    assert rows["1-5"]["entity_tokens"] == 2 and rows["1-5"]["entity_correct"] == 1  # B-PER right, B-ORG wrong
+    assert rows["6-10"]["ratio"] == pytest.approx(6 / 7)
+    assert rows["6-10"]["entity_ratio"] == 0.0
+    assert rows["11-15"]["ratio"] == pytest.approx(11 / 12)
+    assert rows["11-15"]["entity_ratio"] == pytest.approx(1 / 2)
+    assert rows["151+"]["sentences"] == 0 and rows["151+"]["ratio"] is None
+    with pytest.raises(XnerError):
+        figures.length_accuracy_rows("es", [["O"]], [["O", "O"]])
+
+
+def test_length_bins_cover_everything():
+    assert figures.length_bin(1) == (1, 5)
+    assert figures.length_bin(150) == (101, 150)
+    assert figures.length_bin(1238) == (151, None)
+
+
+def test_csv_round_trip_and_plots(tmp_path):
+    gold = [["O", "B-PER"] * (n // 2) for n in range(2, 140, 1)]
+    pred = [[t if i % 5 else "O" for i, t in enumerate(g)] for g in gold]
+    rows = figures.length_accuracy_rows("es", gold, pred)
+    figures.write_csv(tmp_path / "f2.csv", rows, header="test\nsecond line")
+    back = figures.read_csv(tmp_path / "f2.csv")
+    assert (tmp_path / "f2.csv").read_text().startswith("# test\n# second line\n")
+    assert [r["bin"] for r in back] == [r["bin"] for r in rows]
+    figures.plot_fig2(back, tmp_path / "f2.png")
+    assert (tmp_path / "f2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    points = [
+        {"panel": p, "lang": lang, "word": f"w{i}", "entity": e, "x": i * 0.1, "y": -i * 0.2}
+        for p in ("mono", "mapped", "encoder") for lang in ("en", "es") for i, e in enumerate(figures.ENTITY_COLOURS)
+    ]
+    figures.plot_fig3(points, tmp_path / "f3.png")
+    assert (tmp_path / "f3.png").stat().st_size > 1000
+
+    curve = [
+        {"pair": "en-es", "phase": ph, "step": s, "criterion": 0.1 * s, "p1_csls": 10.0 * s, "p1_nn": "", "selected": s == 2}
+        for ph in ("adversarial", "refinement") for s in range(3)
+    ]
+    figures.plot_align_curve(curve, tmp_path / "a.png")
+    assert (tmp_path / "a.png").stat().st_size > 1000
+    with pytest.raises(XnerError):
+        figures.plot_align_curve([], tmp_path / "b.png")
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_tsne_is_deterministic():
+    import numpy as np
+
+    x = np.random.default_rng(0).standard_normal((40, 10))
+    a = figures.tsne_2d(x, seed=3, max_iter=250)
+    b = figures.tsne_2d(x, seed=3, max_iter=250)
+    assert a.shape == (40, 2)
+    np.testing.assert_allclose(a, b)
+
+
+def test_align_curve_data_reads_logs(tmp_path):
+    import json
+
+    folder = tmp_path / "en-es"
+    folder.mkdir()
+    entries = [
+        {"stage": "null-refinement", "try": -1, "iteration": 0, "criterion": 0.3},
+        {"stage": "baseline", "random_rotation_criterion": 0.2, "null_criterion": 0.3, "collapse_below": 0.35},
+        {"stage": "adversarial", "try": 0, "epoch": 0, "criterion": 0.25},
+        {"stage": "adversarial", "try": 0, "epoch": 1, "criterion": 0.41},
+        {"stage": "refinement", "try": 0, "iteration": 0, "dictionary": 900, "criterion": 0.45},
+        {"stage": "refinement", "try": 0, "iteration": 1, "dictionary": 950, "criterion": 0.44,
+         "csls_knn_10": {"P@1": 31.5}, "nn": {"P@1": 25.0}},
+        {"stage": "try", "try": 0, "criterion": 0.45, "collapsed": False},
+        {"stage": "evaluation", "csls_knn_10": {"P@1": 33.0}, "nn": {"P@1": 28.0}},
+    ]
+    (folder / "log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    (tmp_path / "en-nl").mkdir()  # no log: ignored
+    rows = figures.align_curve_data(tmp_path)
+    assert [(r["phase"], r["step"]) for r in rows] == [("adversarial", 1), ("adversarial", 2), ("refinement", 1),
+                                                      ("refinement", 2)]
+    assert [r["selected"] for r in rows] == [False, False, True, False]
+    assert rows[3]["p1_csls"] == 31.5 and rows[0]["p1_csls"] is None
+    assert all(r["final_p1_csls"] == 33.0 and r["null_criterion"] == 0.3 for r in rows)
+    figures.plot_align_curve(rows, tmp_path / "a.png")
+    (folder / "log.jsonl").write_text('{"stage": "adversarial"\n')
+    with pytest.raises(XnerError, match="log.jsonl:1"):
+        figures.align_curve_data(tmp_path)
+    with pytest.raises(XnerError):
+        figures.align_curve_data(tmp_path / "nothing")
+
+
+def _tiny_table(words, dim=6, seed=0):
+    import numpy as np
+
+    from xner.embeddings.table import EmbeddingTable
+
+    return EmbeddingTable(list(words), np.random.default_rng(seed).standard_normal((len(words), dim)).astype("float32"))
+
+
+def test_sample_tagged_words_quota_and_vocabulary():
+    from xner.data.conll import Sentence
+
+    sents = [
+        Sentence(("Juan", "vive", "en", "Madrid", "."), ("B-PER", "O", "O", "B-LOC", "O")),
+        Sentence(("Ana", "y", "Pedro", "van", "a", "Roma", "con", "Telefónica"),
+                 ("B-PER", "O", "B-PER", "O", "O", "B-LOC", "O", "B-ORG")),
+        Sentence(("Madrid", "gana", "."), ("B-ORG", "O", "O")),
+    ]
+    table = _tiny_table(["juan", "vive", "en", "madrid", "Ana", "y", "Pedro", "van", "a", "Roma", "con", "gana"])
+    picks = figures.sample_tagged_words(sents, "es", table, n=8, seed=1, o_share=0.25)
+    words = [p["word"] for p in picks]
+    assert len(words) == len(set(words)) <= 8
+    assert "Telefónica" not in words and "." not in words  # not in the table / no letter
+    assert sum(p["entity"] == "O" for p in picks) == 2
+    madrid = [p for p in picks if p["word"] == "Madrid"]
+    assert not madrid or madrid[0]["entity"] == "LOC"  # first occurrence decides
+    for p in picks:
+        assert sents[p["sentence"]].tokens[p["position"]] == p["word"]
+
+
+def test_encoder_features_match_the_model():
+    import torch
+
+    from xner.data.conll import Sentence
+    from xner.model.batching import make_batch
+    from xner.model.config import TaggerConfig
+    from xner.model.tagger import build_tagger
+
+    sents = [Sentence(("a", "b", "c"), ("B-PER", "O", "O")), Sentence(("b", "d"), ("O", "B-LOC"))]
+    torch.manual_seed(0)
+    model = build_tagger(TaggerConfig(word_hidden=4, char_hidden=3, char_dim=3, dense_dim=0), {"xx": _tiny_table("abcd")},
+                         sents, "IOBES", default_lang="xx")
+    picks = [{"sentence": 1, "position": 1}, {"sentence": 0, "position": 0}]
+    feats = figures.encoder_features(model, sents, picks, "xx")
+    assert feats.shape == (2, 8)
+    with torch.no_grad():
+        direct = model.features(make_batch([sents[1]], "xx", model.vocab, with_tags=False))[0, 1]
+    torch.testing.assert_close(torch.from_numpy(feats[0]), direct)
+
+
+def test_missing_models_are_named(tmp_path):
+    grid = figures.figure_grid(langs=["es"], variants=["cross-shared"], seed=1, mode="src-dev", budget="smoke")
+    grid.results_root = str(tmp_path / "results")
+    with pytest.raises(XnerError, match=r"es/cross-shared/seed1.*--train"):
+        figures.ensure_trained(grid, train_missing=False)
