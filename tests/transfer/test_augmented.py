@@ -12,7 +12,6 @@ from xner.experiments.runner import run_grid
 from xner.transfer.augmented import AugmentedTagger, plan_runs
 from xner.transfer.config import Budget
 
-from .conftest import make_root
 from .test_variants import record_label_reads
 
 TINY = Budget(epochs=1, max_train_sentences=160, max_eval_sentences=40, max_vocab=3000, augment_iterations=2,
@@ -34,13 +33,13 @@ def _run(root: Path, align: Path, out: Path, monkeypatch) -> dict:
     return result
 
 
-def test_garbage_target_training_labels_give_identical_results(shared_data, align_root, tmp_path, monkeypatch):
+def test_garbage_target_training_labels_give_identical_results(make_data_root, align_root, tmp_path, monkeypatch):
     reads = record_label_reads(monkeypatch)
-    clean_root = make_root(shared_data, tmp_path / "clean")
+    clean_root = make_data_root(tmp_path / "clean")
     clean = _run(clean_root, align_root, tmp_path / "a", monkeypatch)
     es = str(clean_root / "ner" / "es")
     assert {Path(p).name for p, tags in reads if p.startswith(es) and tags} == {"dev.txt", "test.txt"}
-    garbage = _run(make_root(shared_data, tmp_path / "garbage", garbage_target_train=True), align_root,
+    garbage = _run(make_data_root(tmp_path / "garbage", garbage_target_train=True), align_root,
                    tmp_path / "b", monkeypatch)
     assert (tmp_path / "clean" / "ner" / "es" / "train.txt").read_text() != \
         (tmp_path / "garbage" / "ner" / "es" / "train.txt").read_text()
