@@ -13,7 +13,7 @@ def align_root(shared_data: Path, tmp_path_factory) -> Path:
     (a supervised stand-in for `xner align`, saved and loaded through the alignment stage's own API)."""
     from xner.align.dictionary import read_dictionary
     from xner.align.mapping import Mapping, save_mapping
-    from xner.align.normalize import normalize_embeddings
+    from xner.embeddings.normalize import normalize_embeddings
     from xner.align.procrustes import procrustes
     from xner.embeddings.io import load_embeddings
 

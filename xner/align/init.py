@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from xner.align.normalize import normalize_embeddings
+from xner.embeddings.normalize import normalize_embeddings
 from xner.align.procrustes import procrustes
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xner.align.normalize import normalize_embeddings
+from xner.embeddings.normalize import normalize_embeddings
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError
 from xner.io import atomic_path, write_json_atomic

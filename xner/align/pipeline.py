@@ -24,7 +24,7 @@ from xner.align.dictionary import induce_dictionary, read_dictionary
 from xner.align.evaluate import translation_precision
 from xner.align.init import similarity_init
 from xner.align.mapping import Mapping
-from xner.align.normalize import normalize_embeddings
+from xner.embeddings.normalize import normalize_embeddings
 from xner.align.procrustes import procrustes
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError

@@ -32,18 +32,26 @@ def renorm(vectors: np.ndarray) -> np.ndarray:
     return vectors
 
 
-def center(vectors: np.ndarray) -> np.ndarray:
-    """Subtract the mean row, in place."""
-    vectors -= vectors.mean(axis=0, keepdims=True)  # (N, D) - (1, D)
-    return vectors
-
-
 def normalize(vectors: np.ndarray, ops: str | Sequence[str]) -> np.ndarray:
     """A float32 copy of `vectors` (N, D) with `ops` applied left to right."""
+    return normalize_embeddings(vectors, ops)[0]
+
+
+def normalize_embeddings(
+    vectors: np.ndarray, ops: str | Sequence[str], means: Sequence[np.ndarray] | None = None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`normalize`, also returning the mean subtracted by each `center` step.
+
+    A saved mapping keeps those means: passing them back (`means`) puts a subset
+    or a re-load of the table into exactly the same space.
+    """
     out = np.array(vectors, dtype=np.float32, copy=True)  # (N, D)
+    used: list[np.ndarray] = []
     for op in parse_ops(ops):
-        _APPLY[op](out)
-    return out
-
-
-_APPLY = {"renorm": renorm, "center": center}
+        if op == "renorm":
+            renorm(out)
+            continue
+        mean = out.mean(axis=0) if means is None else np.asarray(means[len(used)], dtype=np.float32)  # (D,)
+        out -= mean[None, :]
+        used.append(mean.astype(np.float32))
+    return out, used
