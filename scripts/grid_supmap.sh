@@ -18,3 +18,4 @@ xner experiment run --lang fi --variant cross-augmented --seed 1 $COMMON --worke
 xner experiment run --lang es --variant cross-augmented --seed 2 --seed 3 $COMMON --workers 1 --deadline 840
 xner experiment run $LANGS --variant source-mono --variant source-mono-nochar --seed 1 $COMMON --workers 1 --deadline 1200
 xner experiment run --lang fi --lang de --variant source-mono --seed 1 $COMMON --workers 1 --deadline 660
+xner experiment run --lang de --lang ar --variant cross-augmented --seed 1 $COMMON --workers 1 --deadline 400   # resumes the partial cells
