@@ -15,18 +15,19 @@ import typer
 
 experiment_app = typer.Typer(help="Cross-lingual transfer experiments (paper Tables 3-5).", no_args_is_help=True)
 
-_SECTIONS = ("space", "augment", "tagger", "train")
+SECTIONS = ("space", "augment", "tagger", "train")
 
 
-def _parse_sets(items: list[str] | None) -> dict[str, dict]:
+def parse_sets(items: list[str] | None) -> dict[str, dict]:
+    """`--set SECTION.FIELD=VALUE` items -> {section: {field: value}} (values parsed as JSON when they are)."""
     from xner.errors import XnerError
 
-    out: dict[str, dict] = {s: {} for s in _SECTIONS}
+    out: dict[str, dict] = {s: {} for s in SECTIONS}
     for item in items or []:
         key, sep, raw = item.partition("=")
         section, dot, name = key.partition(".")
-        if not sep or not dot or section not in _SECTIONS or not name:
-            raise XnerError(f"--set expects SECTION.FIELD=VALUE with SECTION in {', '.join(_SECTIONS)}, got {item!r}")
+        if not sep or not dot or section not in SECTIONS or not name:
+            raise XnerError(f"--set expects SECTION.FIELD=VALUE with SECTION in {', '.join(SECTIONS)}, got {item!r}")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -55,11 +56,11 @@ def _grid(
         "results_root": str(results) if results else None,
         "runs_root": str(runs) if runs else None,
     }
-    parsed = _parse_sets(sets)
+    parsed = parse_sets(sets)
     base = GridConfig.from_file(config) if config else GridConfig()
     data = base.__dict__.copy()
     data.update({k: v for k, v in overrides.items() if v is not None})
-    for section in _SECTIONS:
+    for section in SECTIONS:
         data[section] = {**data[section], **parsed[section]}
     bud = budget_from_name(budget) if budget else base.budget
     cuts = {"epochs": epochs, "max_train_sentences": max_train, "max_eval_sentences": max_eval, "max_vocab": max_vocab,

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from xner.cli.experiment import parse_sets
+
 plot_app = typer.Typer(help="Figures of the paper (PNG + the CSV behind each) from committed results.",
                        no_args_is_help=True)
 
@@ -21,7 +23,6 @@ CONFIG_OPT = typer.Option(None, "--config", help="Grid file the models were made
 TAG_OPT = typer.Option(None, "--tag", help="Result tag of the cells (as `xner experiment run --tag`).")
 SET_OPT = typer.Option(None, "--set", help="SECTION.FIELD=VALUE overrides (space/augment/tagger/train), as "
                        "`xner experiment run --set`; they must match the runs to reuse them.")
-_SECTIONS = ("space", "augment", "tagger", "train")
 TRAIN_OPT = typer.Option(False, "--train", help="Train missing models with --budget (else: error naming them).")
 SEED_OPT = typer.Option(1, "--seed", help="Seed of the experiment cell (and of t-SNE).")
 MODE_OPT = typer.Option("src-dev", "--mode", help="Checkpoint selection mode of the models: src-dev, tgt-dev, tgt-test.")
@@ -37,24 +38,13 @@ def _echo(text: str) -> None:
 
 def _base_grid(config: Optional[Path], tag: Optional[str], sets: Optional[list[str]]):
     """GridConfig from the grid file, tag and --set overrides (the same meaning as in `xner experiment run`)."""
-    import json
-
-    from xner.errors import XnerError
     from xner.experiments.grid import GridConfig
 
     data = dict((GridConfig.from_file(config) if config else GridConfig()).__dict__)
     if tag:
         data["tag"] = tag
-    for item in sets or []:
-        key, sep, raw = item.partition("=")
-        section, dot, name = key.partition(".")
-        if not sep or not dot or section not in _SECTIONS or not name:
-            raise XnerError(f"--set expects SECTION.FIELD=VALUE with SECTION in {', '.join(_SECTIONS)}, got {item!r}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        data[section] = {**data[section], name: value}
+    for section, overrides in parse_sets(sets).items():
+        data[section] = {**data[section], **overrides}
     return GridConfig(**data)
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from xner.errors import XnerError
-from xner.experiments.grid import Cell, GridConfig, dependencies, expand, result_status
-from xner.experiments.runner import GridReport, _summary, run_cell, salvage_cell
+from xner.experiments.grid import Cell, GridConfig, dependencies, expand
+from xner.experiments.runner import GridReport, _summary, pending_cells, run_cell, salvage_cell
 from xner.io import write_json_atomic
 
 # Environment a task needs to find the same data and caches as the driver.
@@ -98,12 +98,7 @@ def run_grid_ray(grid: GridConfig, command: str = "", echo: Callable[[str], None
     cells = expand(grid)
     report = GridReport()
     t0 = time.time()
-    todo: list[Cell] = []
-    for cell in cells:
-        if result_status(cell) == "done":
-            report.skipped.append(cell.name)
-        else:
-            todo.append(cell)
+    todo = pending_cells(cells, report)
     local = address is None
     threads = ray_threads(grid, local)
     where = "local Ray on 127.0.0.1" if local else f"Ray cluster {address}"

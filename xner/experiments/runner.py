@@ -170,17 +170,23 @@ class GridReport:
     wall_s: float = 0.0
 
 
-def run_grid(grid: GridConfig, command: str = "", echo: Callable[[str], None] = print) -> GridReport:
-    """Run every cell of `grid` that has no complete result; see the module docstring."""
-    cells = expand(grid)
-    report = GridReport()
-    t0 = time.time()
+def pending_cells(cells: list[Cell], report: GridReport) -> list[Cell]:
+    """The cells without a complete result; the others are recorded as skipped in `report`."""
     todo: list[Cell] = []
     for cell in cells:
         if result_status(cell) == "done":
             report.skipped.append(cell.name)
         else:
             todo.append(cell)
+    return todo
+
+
+def run_grid(grid: GridConfig, command: str = "", echo: Callable[[str], None] = print) -> GridReport:
+    """Run every cell of `grid` that has no complete result; see the module docstring."""
+    cells = expand(grid)
+    report = GridReport()
+    t0 = time.time()
+    todo = pending_cells(cells, report)
     echo(f"grid: {len(cells)} cells, {len(report.skipped)} already done, {len(todo)} to run "
          f"(budget {grid.budget.name}: {grid.budget.describe()}; device {grid.device}; workers {grid.workers})")
     if not todo:
