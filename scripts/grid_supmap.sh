@@ -19,3 +19,5 @@ xner experiment run --lang es --variant cross-augmented --seed 2 --seed 3 $COMMO
 xner experiment run $LANGS --variant source-mono --variant source-mono-nochar --seed 1 $COMMON --workers 1 --deadline 1200
 xner experiment run --lang fi --lang de --variant source-mono --seed 1 $COMMON --workers 1 --deadline 660
 xner experiment run --lang de --lang ar --variant cross-augmented --seed 1 $COMMON --workers 1 --deadline 400   # resumes the partial cells
+# Next session (same machine): the Table 3 cells still missing.
+xner experiment run --lang ar --lang fi --lang de --variant source-mono --variant source-mono-nochar --seed 1 $COMMON --workers 1 --deadline 1300   # de no-char: resumes its partial cell

@@ -9,13 +9,12 @@ Evidence for a row far below the paper:
   --embeddings random   the same model with random, fine-tuned word vectors (Lample et al.'s baseline)
   every run also reports F1 on test sentences with / without embedding-OOV words and the recall of
   gold entities that contain an OOV word (`oov` in the JSON).
-Ship data to a machine without ../shared/data:
-  python scripts/table2.py --pack-data DIR --lang all   (NER files + only the embedding rows the NER data
-  looks up; results are identical: lookups return the same vectors) then run with XNER_DATA=DIR.
+Ship data to a machine without ../shared/data: `python scripts/pack_data.py DIR` (NER files + only the
+  embedding rows the NER data looks up; results are identical) then run with XNER_DATA=DIR.
 
 Recipe used for results/table2 on a borrowed GPU machine (H200, 16 CPUs; only the repo travels, at most
 64 MiB, and its image lacks seqeval):
-  python scripts/table2.py --pack-data .gpu/data --lang all && gzip -r .gpu/data/ner && xz -6 .gpu/data/emb/*.npy
+  python scripts/pack_data.py .gpu/data && gzip -r .gpu/data/ner && xz -6 .gpu/data/emb/*.npy
   cp -r $(python -c "import seqeval, os; print(os.path.dirname(seqeval.__file__))") .gpu/site/   # pure Python
   # on the machine (carry .gpu, ignored via .git/info/exclude):
   export PYTHONPATH=$PWD/.gpu/site XNER_DATA=$PWD/.gpu/data; gunzip -r .gpu/data/ner; xz -d .gpu/data/emb/*.xz
@@ -277,7 +276,7 @@ def render(in_dir: Path, results: Path) -> None:
               "fine-tuned vectors) and with the OOV columns (entities whose words have no vector).", "",
               "How each row was made (the command, machine and data root; `--resume` = continued from the",
               "checkpoint of a run stopped by a time limit, which gives the same weights as an uninterrupted run;",
-              "a data root other than ../shared/data is a `--pack-data` copy of it: the same NER files and only the",
+              "a data root other than ../shared/data is a `scripts/pack_data.py` copy of it: the same NER files and only the",
               "embedding rows those files look up, so every lookup returns the same vector):", ""]
     for name, d in rows.items():
         where = d["machine"].get("gpu") or d["machine"]["node"]
@@ -287,38 +286,6 @@ def render(in_dir: Path, results: Path) -> None:
     write_text_atomic(results / "table2.md", "\n".join(lines) + "\n")
     write_json_atomic(results / "table2.json", {"rendered_from": str(in_dir), "rows": rows})
     print(f"wrote {results / 'table2.md'} and {results / 'table2.json'} ({len(rows)} rows)")
-
-
-def pack_data(target: Path, langs: tuple[str, ...]) -> None:
-    """Copy NER splits and the embedding rows the NER data can look up (exact or lower-cased) to `target`.
-
-    Lookups of the packed tables return the same vectors as the full ones for every token of these
-    files (first-occurrence rows, relative order kept), so training and evaluation results are identical.
-    """
-    import shutil
-
-    import numpy as np
-
-    from xner.data.registry import load_split, split_path
-    from xner.embeddings import load_embeddings
-
-    for lang in langs:
-        tokens = set()
-        for split in ("train", "dev", "test"):
-            src = split_path(lang, split)
-            dst = target / "ner" / lang / f"{split}.txt"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
-            tokens.update(w for s in load_split(lang, split) for w in s.tokens)
-        table = load_embeddings(lang)
-        # Exactly the rows a lookup can return: the exact word's row, else the lower-cased word's row.
-        wanted = {table.index[w] for w in tokens if w in table.index}
-        wanted |= {table.index[w.lower()] for w in tokens if w not in table.index and w.lower() in table.index}
-        rows = sorted(wanted)
-        (target / "emb").mkdir(parents=True, exist_ok=True)
-        np.save(target / "emb" / f"{lang}.npy", np.asarray(table.vectors[rows]))
-        (target / "emb" / f"{lang}.vocab").write_text("".join(table.words[i] + "\n" for i in rows), encoding="utf-8")
-        print(f"{lang}: {len(rows)} of {len(table)} embedding rows kept")
 
 
 def main() -> int:
@@ -342,7 +309,6 @@ def main() -> int:
     parser.add_argument("--no-track-test", action="store_true", help="do not score test at every evaluation")
     parser.add_argument("--quiet", action="store_true", help="no progress bar / log lines on stderr")
     parser.add_argument("--render", action="store_true", help="only render results/table2.md from results/table2/")
-    parser.add_argument("--pack-data", metavar="DIR", help="only write a trimmed data folder for --lang and exit")
     args = parser.parse_args()
 
     from xner.errors import XnerError
@@ -350,9 +316,6 @@ def main() -> int:
     try:
         if args.render:
             render(Path(args.out_dir) if args.out_dir else ROOT / "results" / "table2", Path(args.results_dir))
-            return 0
-        if args.pack_data:
-            pack_data(Path(args.pack_data), LANGS if args.lang == "all" else tuple(args.lang.split(",")))
             return 0
         if args.lang == "all" or "," in args.lang:
             return run_parallel(args)

@@ -44,10 +44,16 @@ def test_lr_schedule_follows_muse():
 
 
 def test_presets():
-    muse, cpu = preset("muse"), preset("cpu")
+    muse, cpu = preset("muse"), preset("cpu", method="adversarial")
     assert muse.adversarial.dis_hid_dim == 2048 and muse.adversarial.epoch_size == 1_000_000
     assert muse.refinement.n_iterations == 5 and muse.refinement.dico_max_rank == 15000
+    assert muse.method == "adversarial" and cpu.method == "adversarial" and cpu.init == "adversarial"
     assert cpu.adversarial.dis_hid_dim < muse.adversarial.dis_hid_dim
+    default = preset("cpu")  # the cpu preset's unsupervised default is stochastic self-learning
+    assert default.method == "selflearning" and default.init == "similarity"
+    assert default.self_learning.cutoff == default.max_vocab  # the criterion is read off the self-learning matrix
+    assert preset("muse", method="selflearning").method == "selflearning"
+    assert type(default).from_dict(default.to_dict()) == default
     assert preset("cpu", tgt_lang="ar").resolved_direction() == "t2s"
     assert preset("cpu", tgt_lang="es").resolved_direction() == "s2t"
     assert type(cpu).from_dict(cpu.to_dict()) == cpu

@@ -37,11 +37,12 @@ def rotated_pair(shared_data, tmp_path_factory):
 def test_unsupervised_alignment_recovers_a_rotation(rotated_pair):
     src, tgt, dictionary = rotated_pair
     torch.set_num_threads(1)
-    # The adversarial first try costs minutes on 2 busy cores, so this test starts from the restart init
-    # (similarity distributions); rows are shuffled, so the descriptors cover the whole table.
-    config = preset("cpu", tgt_lang="xx", direction="s2t", init="similarity", max_tries=2, similarity_words=N_WORDS)
-    config.refinement.n_iterations = 2
-    config.collapse_null = "random"  # the refined null costs another refinement; tested below on small data
+    # The cpu preset's default: similarity-distribution init, then stochastic self-learning; rows are shuffled,
+    # so the descriptors cover the whole table. Fewer iterations per keep probability keep the test fast.
+    config = preset("cpu", tgt_lang="xx", direction="s2t", max_tries=2, similarity_words=N_WORDS)
+    assert config.method == "selflearning" and config.init == "similarity"
+    config.self_learning.stage_iterations = 2
+    config.collapse_null = "random"  # the refined null costs another loop; tested below on small data
     start = time.time()
     result = align(src, tgt, config, dictionary)
     seconds = time.time() - start
@@ -49,6 +50,9 @@ def test_unsupervised_alignment_recovers_a_rotation(rotated_pair):
     assert result.evaluation["csls_knn_10"]["P@1"] >= 95.0
     assert not result.collapsed
     assert seconds < 120
+    loop = [e for e in result.log if e["stage"] == "self-learning"]
+    assert loop[0]["keep_prob"] == 0.1 and loop[-1]["keep_prob"] == 1.0 and loop[-1]["final"]
+    assert loop[-1]["test_p1_csls_cutoff"] >= 95.0  # the logging-only monitor agrees with the evaluation
     # the shared-space tables put each word next to its rotated copy
     en, xx = mapped_tables(src, tgt, result.mapping)
     row = src.index["city"]
@@ -56,19 +60,21 @@ def test_unsupervised_alignment_recovers_a_rotation(rotated_pair):
     assert cos > 0.95
 
 
-def test_collapse_is_detected_and_restarted():
+@pytest.mark.parametrize("method", ["selflearning", "adversarial"])
+def test_collapse_is_detected_and_restarted(method):
     """Two unrelated tables: no W can align them, the criterion says so, and every try is used."""
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(600)]
     src = EmbeddingTable(words, rng.standard_normal((600, 24)).astype(np.float32), "a")
     tgt = EmbeddingTable(words, rng.standard_normal((600, 24)).astype(np.float32), "b")
-    config = preset("cpu", tgt_lang="xx", direction="s2t", init="identity", restart_inits=("similarity",), max_tries=3,
-                    similarity_words=600)
+    config = preset("cpu", method, tgt_lang="xx", direction="s2t", init="identity", restart_inits=("similarity",),
+                    max_tries=3, similarity_words=600)
     config.refinement.n_iterations = 2
+    config.self_learning.stage_iterations = 2
     result = align(src, tgt, config)
     assert result.collapsed
     assert [t["init"] for t in result.tries] == ["identity", "similarity", "similarity"]
     assert [t["seed"] for t in result.tries] == [0, 1, 2]
     assert all(t["collapsed"] for t in result.tries)
     stages = {e["stage"] for e in result.log}
-    assert {"baseline", "null-refinement", "refinement", "try"} <= stages
+    assert {"baseline", "null-refinement", "refinement" if method == "adversarial" else "self-learning", "try"} <= stages

@@ -58,3 +58,16 @@ def test_tables_render_our_numbers_marks_and_quotes(tmp_path):
     assert "Xie et al. (2018)" in t5 and "quoted" in t5 and "**xner (ours)**" in t5
     assert "61.00 ± 1.41 n=2*" in t5
     assert tables.load_results(tmp_path / "nothing") == []
+
+
+def test_claim_check_calls_equal_means_a_tie(tmp_path):
+    """Cross-Augmented that selected its own starting point scores exactly its base: not a win."""
+    res = tmp_path / "experiments"
+    _write(res, [
+        _result("ar", "cross-shared", 1, (7.35, 5.91, 8.23), requested=(1,)),
+        _result("ar", "cross-word", 1, (7.36, 5.0, 8.0), requested=(1,)),
+        *[_result("ar", "cross-augmented", s, (7.35, 5.91, 8.3)) for s in (1, 2, 3)],
+    ])
+    t4 = render_all(res, tmp_path)["table4"].read_text()
+    assert "- ar: Cross-Augmented > Cross-Shared: **tie** (+0.00 F1" in t4
+    assert "Cross-Shared > Cross-Word: **no** (-0.01 F1" in t4

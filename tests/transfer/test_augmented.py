@@ -96,3 +96,46 @@ def test_target_scorer_reads_both_encoders_and_detach_option(shared_data, tiny_r
     assert all(p.grad is None for p in aug.source.word_encoder.parameters())  # detached: theta_t's loss leaves theta_s
     assert all(p.grad is not None for p in aug.target.word_encoder.parameters())
     assert len(aug.decode(batch)) == 4 and torch.is_tensor(loss)
+
+
+def test_copied_scorer_makes_theta_t_decode_exactly_like_theta_s(shared_data, tiny_root, align_root):
+    from xner.model.batching import make_batch
+    from xner.transfer import variants
+    from xner.transfer.config import SpaceConfig, TransferConfig
+
+    cfg = TransferConfig(lang="es", variant="cross-word", budget=TINY, space=SpaceConfig(align_root=str(align_root)))
+    data = variants.load_cell_data(cfg)
+    source = variants.build_model(cfg, variants.build_space(cfg), data).eval()
+    batch = make_batch(data.tgt_test[:8], "es", source.vocab)
+    want = source.emissions(source.features(batch))  # (B, T, n_tags)
+    for init in ("copy", "random"):
+        aug = AugmentedTagger.from_source(source, init, scorer_init="copy").eval()
+        assert torch.allclose(aug.target_emissions(batch), want, atol=1e-5)
+        assert aug.decode(batch) == source.decode(batch)
+    fresh = AugmentedTagger.from_source(source, "copy").eval()
+    assert not torch.allclose(fresh.target_emissions(batch), want, atol=1e-3)
+
+
+def test_first_evaluation_precedes_any_update_and_reproduces_the_base(make_data_root, align_root, tmp_path,
+                                                                      monkeypatch):
+    """Regression: theta_s must be the base run's best checkpoint (same scores at iteration 0), and with
+    target_scorer_init=copy the final tagger theta_t must start as that base tagger."""
+    monkeypatch.setenv("XNER_DATA", str(make_data_root(tmp_path / "data")))
+    grid = GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["tgt-dev", "src-dev"],
+                      budget=TINY, threads=1, space={"align_root": str(align_root)},
+                      augment={"base": "cross-shared", "target_scorer_init": "copy"},
+                      results_root=str(tmp_path / "results"), runs_root=str(tmp_path / "runs"))
+    assert not run_grid(grid, echo=lambda _: None).failed
+    cells = expand(grid)
+    base = next(c for c in cells if c.config.variant == "cross-shared")
+    base_log = [json.loads(line) for line in (base.run_dir / "train" / "metrics.jsonl").read_text().splitlines()]
+    result = json.loads(cells[-1].result_path.read_text())
+    for mode in ("tgt-dev", "src-dev"):
+        step = result["base"][mode]["step"]
+        run = cells[-1].run_dir / f"cross-shared-step{step}"
+        first = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+        assert first["initial"] and first["step"] == 0 and "pseudo" not in first
+        at_step = next(r for r in base_log if r["step"] == step)["scores"]
+        for name, f1 in first["source_scores"].items():
+            assert abs(f1 - at_step[name]["f1"]) < 1e-3, (mode, name)  # theta_s = the base's best checkpoint
+            assert abs(first["scores"][name]["f1"] - at_step[name]["f1"]) < 1e-3  # theta_t starts as theta_s

@@ -39,3 +39,21 @@ def test_replay_stops_after_patience_iterations_without_improvement():
     seen = replay_early_stopping(recs, "tgt-dev", patience=2)
     assert [r["step"] for r in seen] == [1, 2, 3, 4, 5, 6]  # stalled in iterations 2 and 3 -> stop
     assert [r["step"] for r in replay_early_stopping(recs, "tgt-dev", patience=3)] == [r["step"] for r in recs]
+
+
+def test_evaluation_before_any_update_is_the_baseline_of_the_first_iteration():
+    # Regression: the initial (step 0) evaluation must count, so an iteration that falls below the base stalls.
+    recs = [dict(_rec(0, 50, False), initial=True), _rec(2, 40, True), _rec(4, 45, True), _rec(6, 60, True)]
+    assert [r["step"] for r in replay_early_stopping(recs, "tgt-dev", patience=2)] == [0, 2, 4]
+    assert [r["step"] for r in replay_early_stopping(recs[1:], "tgt-dev", patience=2)] == [2, 4, 6]
+
+
+def test_iob2_pseudo_labels_become_iobes_training_tags():
+    # Pseudo-labels come out of `predict` in IOB2; an IOBES tagger must train on S-/E- ids, not on B-/I- ones.
+    from xner.model.vocab import TagVocab
+
+    iobes = TagVocab.build([["B-PER", "I-PER", "O", "B-LOC"]], "IOBES")
+    ids = iobes.encode(["B-PER", "O", "B-LOC", "I-LOC", "I-LOC"])
+    assert [iobes.tags[i] for i in ids] == ["S-PER", "O", "B-LOC", "I-LOC", "E-LOC"]
+    iob2 = TagVocab.build([["B-PER", "I-PER", "O"]], "IOB2")  # Arabic: raw Viterbi paths may start with I-
+    assert [iob2.tags[i] for i in iob2.encode(["O", "I-PER", "I-PER"])] == ["O", "B-PER", "I-PER"]

@@ -1,10 +1,12 @@
 """Cross-lingual word-embedding mapping (METHOD.md section 1; MUSE, Conneau et al. 2018).
 
-Pipeline (`align`): normalise both tables (renorm, center, renorm), train a
-linear map W adversarially from the identity, refine it by Procrustes on
-mutual CSLS neighbours, keep the W with the best unsupervised criterion, and
-restart with another seed / initialisation when the criterion says the run
-collapsed. No dictionary and no identical strings are used unless a reference
+Pipeline (`align`): normalise both tables (renorm, center, renorm), start W
+without bilingual signal (MUSE: adversarial training from the identity; cpu
+preset: the similarity-distribution seed dictionary of Artetxe et al. 2018),
+improve it (MUSE: Procrustes on mutual CSLS neighbours; cpu preset: stochastic
+self-learning, `selflearn.py`), keep the W with the best unsupervised
+criterion, and restart with another seed / initialisation when the criterion
+says the run collapsed. No dictionary and no identical strings are used unless a reference
 mode (`supervised_alignment`) is asked for explicitly.
 
 For the transfer stage::

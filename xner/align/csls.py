@@ -9,18 +9,26 @@ holding more than one query block against the keys.
 
 from __future__ import annotations
 
-import faiss
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    import faiss  # imported where searched: applying a saved mapping (the transfer stage) needs no faiss
 
 QUERY_BLOCK = 4096  # queries per faiss call: bounds memory and feeds the progress callback (ours)
 
 
 def _sync_threads() -> None:
+    import faiss
+
     faiss.omp_set_num_threads(max(1, torch.get_num_threads()))
 
 
 def _index(keys: np.ndarray) -> faiss.Index:
+    import faiss
+
     keys = np.ascontiguousarray(keys, dtype=np.float32)  # (K, D)
     index = faiss.IndexFlatIP(keys.shape[1])
     index.add(keys)

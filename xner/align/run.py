@@ -91,6 +91,7 @@ def run_alignment(
         write_json_atomic(out_dir / "eval.json", result.evaluation)
     summary = {
         "src": config.src_lang, "tgt": config.tgt_lang, "mode": mode, "preset": config.preset,
+        "method": config.method if mode == "unsupervised" else None,
         "direction": result.mapping.direction, "seed": config.seed, "criterion": round(result.criterion, 5),
         "null_criterion": result.null_criterion, "collapsed": result.collapsed, "tries": result.tries,
         "train_dictionary": str(train_dictionary) if mode == "supervised" else None,

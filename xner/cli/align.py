@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-align_app = typer.Typer(help="Cross-lingual embedding mapping (MUSE: adversarial + Procrustes-CSLS refinement).")
+align_app = typer.Typer(help="Cross-lingual embedding mapping (stochastic self-learning or MUSE adversarial + Procrustes-CSLS).")
 
 
 def _parse_value(text: str):
@@ -25,6 +25,7 @@ def align(
     tgt: Optional[str] = typer.Option(None, help="Target language: es, nl, de, ar, fi."),
     out: Optional[Path] = typer.Option(None, help="Output folder (mapping, config, log, eval)."),
     preset: str = typer.Option("cpu", help="cpu (minutes on 2 cores) or muse (MUSE's defaults: hours)."),
+    method: Optional[str] = typer.Option(None, help="Unsupervised method: selflearning (cpu default: Artetxe et al. 2018) or adversarial (MUSE; muse default)."),
     mode: str = typer.Option("unsupervised", help="unsupervised | supervised (train dictionary) | identical (identical strings)."),
     direction: Optional[str] = typer.Option(None, help="s2t (en into target space) or t2s; default: the paper's per language."),
     seed: int = typer.Option(0, help="Random seed."),
@@ -57,7 +58,7 @@ def align(
         if not sep:
             raise XnerError(f"--set expects key=value, got {item!r}")
         overrides[key.strip()] = _parse_value(value.strip())
-    config = make_preset(preset, **overrides)
+    config = make_preset(preset, method, **overrides)
     console = Console(stderr=True)
 
     def echo(entry: dict) -> None:

@@ -147,17 +147,22 @@ def salvage(
     mode: Optional[list[str]] = MODE_OPT,
     budget: Optional[str] = BUDGET_OPT,
     tag: Optional[str] = typer.Option(None),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="The --set overrides the grid ran with."),
+    device: Optional[str] = typer.Option(None, help="The --device the grid ran with."),
     results: Optional[Path] = typer.Option(None),
     runs: Optional[Path] = typer.Option(None),
+    machine: Optional[str] = typer.Option(None, help="Where the run folders were made, if copied from another "
+                                          "machine (e.g. 'NVIDIA H200 (16 CPUs)'); recorded in each result."),
 ) -> None:
-    """Write partial results for cells that were killed before writing one (from their eval logs)."""
+    """Write results for cells that have a run folder but no result (killed, or run folders copied from another
+    machine) from their eval logs; complete only when the log covers the whole budget."""
     from rich.console import Console
 
     from xner.experiments.runner import salvage_grid
 
-    grid = _grid(config, lang, variant, seed, mode, budget, None, None, None, None, None, None, None, None, None,
-                 None, None, tag, None, results, runs)
-    for name, status in salvage_grid(grid, command="xner " + " ".join(sys.argv[1:])):
+    grid = _grid(config, lang, variant, seed, mode, budget, None, None, None, None, None, None, None, device, None,
+                 None, None, tag, set_, results, runs)
+    for name, status in salvage_grid(grid, command="xner " + " ".join(sys.argv[1:]), machine=machine):
         Console().print(f"{status:8s} {name}")
 
 

@@ -242,7 +242,7 @@ def plot_align_curve(rows: Sequence[dict], path: str | Path, title_note: str = "
     ncols = min(3, len(pairs))
     nrows = (len(pairs) + ncols - 1) // ncols
     fig, axes = _new_figure(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows + 0.8), squeeze=False)
-    short = {"adversarial": "adv", "init": "init", "refinement": "ref"}
+    short = {"adversarial": "adv", "init": "init", "refinement": "ref", "self-learning": "sl"}
     legend: dict[str, Any] = {}
     for k, pair in enumerate(pairs):
         ax = axes[k // ncols][k % ncols]
@@ -282,15 +282,16 @@ def plot_align_curve(rows: Sequence[dict], path: str | Path, title_note: str = "
         for i in range(1, len(pts)):
             if pts[i]["phase"] != pts[i - 1]["phase"]:
                 ax.axvline(i - 0.5, color="k", lw=0.6, ls="--")
-        ax.set_xticks(xs)
-        ax.set_xticklabels(ticks, rotation=60, fontsize=7)
+        every = max(1, len(xs) // 16)  # long self-learning runs: label about 16 steps
+        ax.set_xticks(xs[::every])
+        ax.set_xticklabels(ticks[::every], rotation=60, fontsize=7)
         ax.set_title(pair + (f" (kept W: P@1 CSLS {final:.1f}%)" if final is not None else ""), fontsize=10)
         ax.grid(alpha=0.3)
     for k in range(len(pairs), nrows * ncols):
         axes[k // ncols][k % ncols].axis("off")
     fig.legend(list(legend.values()), list(legend.keys()), loc="lower center", ncol=3, fontsize=8)
-    fig.suptitle("Unsupervised alignment: criterion and P@1 over adversarial epochs (adv) and refinement iterations "
-                 "(ref); tN = try N (restart)" + (f"\n{title_note}" if title_note else ""), fontsize=10)
+    fig.suptitle("Unsupervised alignment: criterion and P@1 over adversarial epochs (adv), refinement (ref) or "
+                 "self-learning (sl) iterations; tN = try N (restart)" + (f"\n{title_note}" if title_note else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0.07 if nrows > 1 else 0.12, 1, 0.95))
     _save_png(fig, path)
 
@@ -593,7 +594,8 @@ def _p1(entry: dict, method: str) -> float | None:
 
 
 def align_curve_data(align_root: str | Path = "runs/align", pairs: Sequence[str] | None = None) -> list[dict]:
-    """Criterion (and P@1 where logged) per adversarial epoch / refinement iteration from `log.jsonl` files.
+    """Criterion (and P@1 where logged) per adversarial epoch / refinement or self-learning iteration from
+    `log.jsonl` files.
 
     The kept W is the step with the best criterion (the pipeline's own selection rule), marked `selected`.
     The final P@1 of the kept W (from the `evaluation` entry) goes on every row as `final_p1_csls`.
@@ -626,8 +628,8 @@ def align_curve_data(align_root: str | Path = "runs/align", pairs: Sequence[str]
                 steps.append(("adversarial", e.get("try", 0), int(e["epoch"]) + 1, e))
             elif stage == "init":
                 steps.append(("init", e.get("try", 0), 0, e))
-            elif stage == "refinement" and "criterion" in e:
-                steps.append(("refinement", e.get("try", 0), int(e["iteration"]) + 1, e))
+            elif stage in ("refinement", "self-learning") and "criterion" in e:
+                steps.append((stage, e.get("try", 0), int(e["iteration"]) + 1, e))
         scored = [s for s in steps if s[3].get("criterion") is not None]
         best = max(scored, key=lambda s: s[3]["criterion"]) if scored else None
         for phase, try_no, step, e in steps:
@@ -637,7 +639,8 @@ def align_curve_data(align_root: str | Path = "runs/align", pairs: Sequence[str]
                 "phase": phase,
                 "step": step,
                 "criterion": e.get("criterion"),
-                "p1_csls": _p1(e, "csls_knn_10"),
+                # self-learning logs P@1 on the test pairs inside its vocabulary cutoff (logging only)
+                "p1_csls": _p1(e, "csls_knn_10") if phase != "self-learning" else e.get("test_p1_csls_cutoff"),
                 "p1_nn": _p1(e, "nn"),
                 "dictionary_pairs": e.get("dictionary"),
                 "selected": best is not None and (phase, try_no, step) == best[:3],

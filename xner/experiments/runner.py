@@ -111,21 +111,25 @@ def _check_same_setting(cell: Cell) -> None:
                         cell.result_path)
 
 
-def salvage_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell], wall_s: float) -> dict | None:
-    """A partial result from whatever the cell logged before it was stopped (None if it logged nothing)."""
+def salvage_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell], wall_s: float,
+                 machine: str | None = None) -> dict | None:
+    """A result from whatever the cell logged before it was stopped (None if it logged nothing); complete
+    only when the log shows the whole budget was trained. `machine`: where the run folder was made, when
+    it was copied here from another machine (the result says both)."""
     from xner.transfer.variants import summarise_transfer_cell
 
     if not cell.run_dir.is_dir():
         return None
     bases = {c.config.variant: c for c in dependencies(cell, all_cells)}
     try:
-        body = summarise_transfer_cell(cell.config, cell.run_dir, base_cells=bases, complete=False)
+        body = summarise_transfer_cell(cell.config, cell.run_dir, base_cells=bases, complete=None)
     except (XnerError, FileNotFoundError, json.JSONDecodeError, KeyError, ValueError):
         return None
     if body is None:
         return None
     payload = cell_payload(cell, grid, body, _previous_wall(cell) + wall_s, "", command)
-    payload["complete"] = False
+    if machine:
+        payload["machine"] = {"summary": machine, "salvaged_on": payload["machine"]}
     write_json_atomic(cell.result_path, payload)
     return payload
 
@@ -333,7 +337,7 @@ def _run_parallel(todo, cells, grid, command, report, echo) -> None:
         report.not_started.extend(c.name for c in pending)
 
 
-def salvage_grid(grid: GridConfig, command: str = "") -> list[tuple[str, str]]:
+def salvage_grid(grid: GridConfig, command: str = "", machine: str | None = None) -> list[tuple[str, str]]:
     """For cells killed without a result (e.g. SIGKILL), write partial results from their run folders."""
     cells = expand(grid)
     out = []
@@ -342,6 +346,6 @@ def salvage_grid(grid: GridConfig, command: str = "") -> list[tuple[str, str]]:
         if status == "done":
             out.append((cell.name, "done"))
             continue
-        payload = salvage_cell(cell, grid, command, cells, 0.0)
-        out.append((cell.name, "partial" if payload else "nothing"))
+        payload = salvage_cell(cell, grid, command, cells, 0.0, machine)
+        out.append((cell.name, ("done" if payload["complete"] else "partial") if payload else "nothing"))
     return out

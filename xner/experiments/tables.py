@@ -164,6 +164,9 @@ def lang_label(lang: str, group: Group | None = None) -> str:
 
 
 def _footer(results: list[dict], groups: dict, extra: list[str]) -> str:
+    """Notes on the results the table shows (budgets, mappings, settings, machines)."""
+    n_files = len(results)
+    results = [r for g in groups.values() for r in g.results]
     budgets = sorted({g.budget for g in groups.values()}, key=_budget_rank)
     lines = ["", "Notes:"]
     lines.append("- `mean ± std (max) n=k`: over k seeds (sample std); `*` = fewer seeds than the grid requested; "
@@ -194,7 +197,7 @@ def _footer(results: list[dict], groups: dict, extra: list[str]) -> str:
     lines.extend(f"- {e}" for e in extra)
     machines = sorted({r.get("machine", {}).get("summary", "?") for r in results})
     lines.append(f"- Machines: {'; '.join(machines) if machines else 'none'}.")
-    lines.append(f"- Rendered by `xner experiment table` from {len(results)} result file(s) under `results/experiments/`.")
+    lines.append(f"- Rendered by `xner experiment table` from {n_files} result file(s) under `results/experiments/`.")
     return "\n".join(lines) + "\n"
 
 
@@ -245,9 +248,9 @@ def claim_lines(groups: dict[tuple[str, str], Group], mode: str) -> list[str]:
                 parts.append(f"{VARIANT_LABEL[better]} vs {VARIANT_LABEL[worse]}: not enough results")
                 continue
             vb, vw = gb.values(mode), gw.values(mode)
-            diff = statistics.fmean(vb) - statistics.fmean(vw)
+            diff = round(statistics.fmean(vb) - statistics.fmean(vw), 2)  # F1 is reported to 2 decimals
             sd = lambda v: f"{statistics.stdev(v):.2f}" if len(v) > 1 else "n/a"  # noqa: E731
-            verdict = "yes" if diff > 0 else "no"
+            verdict = "yes" if diff > 0 else "no" if diff < 0 else "tie"
             parts.append(
                 f"{VARIANT_LABEL[better]} > {VARIANT_LABEL[worse]}: **{verdict}** ({diff:+.2f} F1; "
                 f"std {sd(vb)} vs {sd(vw)}; n={len(vb)} vs {len(vw)})"
@@ -290,7 +293,10 @@ def render_table4(results: list[dict], prefer: list[str] | None = None) -> str:
         out += ["Cross-Augmented started from (per seed and mode, chosen by that mode's own selection metric):", ""]
         out.extend(f"- {line}" for line in bases)
     extra = ["Parameter counts exclude the word embeddings (paper convention); Cross-Augmented counts theta_s + theta_t.",
-             "Paper's tgt-dev column: mean ± std (max) over 5 seeds as printed in its Table 4."]
+             "Paper's tgt-dev column: mean ± std (max) over 5 seeds as printed in its Table 4.",
+             "A **tie** in the claim check means Cross-Augmented selected its starting point (the evaluation before any "
+             "pseudo-label update), i.e. the base model. Evidence on the gap to the paper: `results/align.md` "
+             "(mapping quality), `results/pseudo_labels.md` (pseudo-label quality by sentence length)."]
     return "\n".join(out) + "\n" + _footer(rows, groups, extra)
 
 

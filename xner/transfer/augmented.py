@@ -12,6 +12,12 @@ seed). Then, per outer iteration:
 4. evaluate; stop when the selection metric has not improved for `patience` iterations or the
    iteration budget is spent.
 
+Before any update the model is evaluated once (iteration 0, `eval_initial`): theta_s's scores there
+(`source_scores`, logged at iteration 0 and each iteration end, diagnostics only) must equal the base
+run's at the chosen step. theta_t's new wide scorer and CRF start random by default
+(`target_scorer_init="fresh"`), so theta_t starts near 0 F1 and needs many updates; "copy" builds them
+from theta_s's so that theta_t starts as the base tagger.
+
 The final target tagger is theta_t with theta_s features (`AugmentedTagger`). Target text comes
 only from `load_unlabeled` (no labels); target labels are read by evaluation and tgt-dev selection
 only, as for the other variants.
@@ -67,9 +73,10 @@ class AugmentedTagger(nn.Module):
 
     @classmethod
     def from_source(cls, source, init: str = "copy", detach_source_features: bool = False,
-                    target_config=None) -> "AugmentedTagger":
+                    target_config=None, scorer_init: str = "fresh") -> "AugmentedTagger":
         """theta_t = a copy of theta_s's encoder ("copy") or a fresh one ("random", of `target_config`'s
-        architecture, default theta_s's), with a new wide scorer and CRF. The frozen word matrix is shared."""
+        architecture, default theta_s's), with a wide scorer and CRF that are new ("fresh") or built from
+        theta_s's ("copy": theta_t then decodes exactly like theta_s). The frozen word matrix is shared."""
         from xner.model.crf import CRF
         from xner.model.scorer import TagScorer
         from xner.model.tagger import Tagger
@@ -86,6 +93,10 @@ class AugmentedTagger(nn.Module):
         target.scorer = TagScorer(target.feature_dim + source.feature_dim, n_tags, source.config.dense_dim,
                                   source.config.dropout)
         target.crf = CRF(n_tags, boundary=source.config.crf_boundary)
+        if scorer_init == "copy":
+            _copy_scorer(target, source, split=init == "copy")
+        elif scorer_init != "fresh":
+            raise XnerError(f"scorer_init must be fresh or copy, not {scorer_init!r}")
         return cls(source, target, detach_source_features).to(source.device)
 
     @property
@@ -134,6 +145,29 @@ class AugmentedTagger(nn.Module):
         missing = [m for m in missing if "word_embedding" not in m]
         if missing or unexpected:
             raise XnerError(f"augmented checkpoint does not fit (missing {missing}, unexpected {unexpected})")
+
+
+@torch.no_grad()
+def _copy_scorer(target, source, split: bool) -> None:
+    """theta_t's wide scorer and CRF from theta_s's, so that [f_t ; f_s] scores exactly like theta_s on f_s.
+
+    The first linear layer reads [f_t ; f_s]: with `split` (theta_t's encoder is a copy, so f_t == f_s at the
+    start) each half gets W_s / 2, which also gives theta_t's encoder a gradient from the first step;
+    otherwise the f_t half starts at zero. Later layers and the CRF are plain copies.
+    """
+    first_t = target.scorer.dense if target.scorer.dense is not None else target.scorer.output
+    first_s = source.scorer.dense if source.scorer.dense is not None else source.scorer.output
+    h_t = target.feature_dim
+    if split:
+        first_t.weight[:, :h_t] = first_s.weight / 2
+        first_t.weight[:, h_t:] = first_s.weight / 2
+    else:
+        first_t.weight[:, :h_t] = 0.0
+        first_t.weight[:, h_t:] = first_s.weight
+    first_t.bias.copy_(first_s.bias)
+    if target.scorer.dense is not None:
+        target.scorer.output.load_state_dict(source.scorer.output.state_dict())
+    target.crf.load_state_dict(source.crf.state_dict())
 
 
 # ----------------------------------------------------------------------------------------------- planning
@@ -255,7 +289,7 @@ def train_augmented(source, data, config: TransferConfig, out_dir: Path, modes: 
 
         target_config = tagger_config(config, aug_cfg.target_variant)
     model = AugmentedTagger.from_source(source.to(device), aug_cfg.target_init, aug_cfg.detach_source_features,
-                                        target_config)
+                                        target_config, aug_cfg.target_scorer_init)
     model.to(device)
     optimizer = make_optimizer(model.parameters(), tcfg)
     rng = np.random.default_rng(config.seed)
@@ -330,6 +364,10 @@ def train_augmented(source, data, config: TransferConfig, out_dir: Path, modes: 
                   "scores": {n: {k: s[k] for k in ("precision", "recall", "f1")}
                              | {"per_type": {t: round(v["f1"], 2) for t, v in s["per_type"].items()}}
                              for n, s in scores.items()}}
+        if aug_cfg.log_source_scores and (extra.get("iteration_end") or extra.get("initial")):
+            # Diagnostics only (never selected on): is theta_s, the pseudo-labeller, drifting?
+            record["source_scores"] = {name: round(evaluate(model.source, sents, set_lang, tcfg.eval_batch_size)["f1"], 4)
+                                       for name, (sents, set_lang) in sets.items()}
         for mode, name in select_sets.items():
             if mode not in state["best"] or scores[name]["f1"] > state["best"][mode]["f1"]:
                 state["best"][mode] = {"f1": scores[name]["f1"], "step": state["step"], "iteration": state["iteration"]}
@@ -341,6 +379,10 @@ def train_augmented(source, data, config: TransferConfig, out_dir: Path, modes: 
             on_eval(record)
         return record
 
+    if aug_cfg.eval_initial and state["step"] == 0 and state["iteration"] == 0 and not state.get("initial_done"):
+        # Before any update: theta_s must score what the base scored; with target_scorer_init="copy" so must theta_t.
+        evaluate_and_log({"initial": True, "iteration_end": False, "lr": _lr(tcfg, 0)})
+        state["initial_done"] = True
     while state["iteration"] < budget.augment_iterations and not all(
         state["stalls"][m] >= aug_cfg.patience for m in modes
     ):
@@ -403,7 +445,9 @@ def replay_early_stopping(records: list[dict], select_on: str, patience: int) ->
     for r in records:
         out.append(r)
         best = max(best, r["scores"][select_on]["f1"]) if select_on in r["scores"] else best
-        if r.get("iteration_end"):
+        if r.get("initial"):  # the evaluation before any update is the baseline of the first iteration
+            best_at_start = best
+        elif r.get("iteration_end"):
             stalls = 0 if best > best_at_start else stalls + 1
             best_at_start = best
             if stalls >= patience:
@@ -444,6 +488,9 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
         return None
     pseudo = {name: [r.get("pseudo") for r in read_jsonl(run_dir / name / "metrics.jsonl") if r.get("iteration_end")]
               for name in info["plan"]}
+    notes = _notes(config) + [
+        f"{mode}: selected the evaluation before any update (iteration 0), i.e. the starting model"
+        for mode, entry in modes.items() if entry is not None and entry["step"] == 0]
     return {
         "modes": {m: modes.get(m) for m in config.modes},
         "complete": complete,
@@ -455,7 +502,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
         "data": info["data"],
         "augment_config": config.augment.to_dict(),
         "progress": {"summary": "; ".join(progress), "runs": len(info["plan"])},
-        "notes": _notes(config),
+        "notes": notes,
     }
 
 

@@ -248,13 +248,17 @@ def run_transfer_cell(
 
 
 def summarise_transfer_cell(
-    config: TransferConfig, run_dir: str | Path, base_cells: Mapping | None = None, complete: bool = True
+    config: TransferConfig, run_dir: str | Path, base_cells: Mapping | None = None, complete: bool | None = True
 ) -> dict | None:
-    """Result body from the cell's logs: per-mode selection, params, progress, data and embedding fingerprints."""
+    """Result body from the cell's logs: per-mode selection, params, progress, data and embedding fingerprints.
+
+    `complete=None` (salvaging a run folder): complete when the log reaches the budget's last epoch; a
+    Cross-Augmented cell salvaged this way is always partial.
+    """
     if config.variant == CROSS_AUGMENTED:
         from xner.transfer.augmented import summarise_augmented_cell
 
-        return summarise_augmented_cell(config, run_dir, base_cells or {}, complete)
+        return summarise_augmented_cell(config, run_dir, base_cells or {}, bool(complete))
     run_dir = Path(run_dir)
     info = json.loads((run_dir / "cell_info.json").read_text(encoding="utf-8"))
     records = read_jsonl(run_dir / TRAIN_SUBDIR / "metrics.jsonl")
@@ -266,6 +270,8 @@ def summarise_transfer_cell(
         r["epoch_float"] = round(r["epoch"] + r["batch"] / n_batches, 3)
     done = records[-1]["epoch_float"]
     planned = config.budget.epochs
+    if complete is None:
+        complete = done >= planned
     body = {
         "modes": {m: select(records, s, rep) for m, (s, rep) in selection_sets(config).items()},
         "complete": complete,

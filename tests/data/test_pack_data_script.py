@@ -1,4 +1,5 @@
-"""scripts/table2.py: the packed data copy used on GPU machines gives every token the same vector."""
+"""scripts/pack_data.py: the trimmed data copy used on GPU machines gives every token the same vector, and a
+transfer pack carries no target training label."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 
 
 def load_script():
-    path = Path(__file__).resolve().parents[2] / "scripts" / "table2.py"
-    spec = importlib.util.spec_from_file_location("table2_script", path)
+    path = Path(__file__).resolve().parents[2] / "scripts" / "pack_data.py"
+    spec = importlib.util.spec_from_file_location("pack_data_script", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -21,8 +22,7 @@ def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
     from xner.embeddings import load_embeddings
     from xner.model.vocab import UNK, WordIndex
 
-    table2 = load_script()
-    table2.pack_data(tmp_path, ("ar",))  # the smallest language
+    load_script().pack_data(tmp_path, ("ar",))  # the smallest language
     full = load_embeddings("ar")
     packed = load_embeddings(tmp_path / "emb" / "ar.npy")
     assert len(packed) < len(full)
@@ -36,3 +36,14 @@ def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
     _load_cached.cache_clear()
     assert [s.tokens for s in load_split("ar", "dev")] == [s.tokens for s in load_split("ar", "dev", shared_data)]
     _load_cached.cache_clear()
+
+
+def test_transfer_pack_strips_target_training_labels(shared_data, tmp_path):
+    from xner.data.conll import read_conll
+    from xner.data.registry import load_unlabeled
+
+    load_script().pack_data(tmp_path, ("ar",), transfer=True, max_unlabeled=50)
+    train = read_conll(tmp_path / "ner" / "ar" / "train.txt")
+    assert len(train) == 50 and {t for s in train for t in s.tags} == {"O"}
+    assert [s.tokens for s in train] == [s.tokens for s in load_unlabeled("ar")[:50]]
+    assert (tmp_path / "ner" / "ar" / "test.txt").is_file() and (tmp_path / "emb" / "ar.npy").is_file()
