@@ -231,6 +231,7 @@ DEMO_ALIGN_CHANGES = {
     "adversarial.n_epochs": 1,
     "adversarial.epoch_size": 16_000,
     "refinement.n_iterations": 3,
+    "self_learning.stage_iterations": 3,  # the cpu preset's method: 3 iterations per keep probability (cpu: 10)
 }
 ALIGN_MODES = ("unsupervised", "identical", "supervised")
 
