@@ -18,6 +18,7 @@
 set -u
 EPOCHS=${EPOCHS:-4} AUG=${AUG:-4} UNLAB=${UNLAB:-4000} DEADLINE1=${DEADLINE1:-290} DEADLINE2=${DEADLINE2:-240}
 DEVICE=${DEVICE:-cuda} WORKERS=${WORKERS:-15} THREADS=${THREADS:-1} EXTRA=${EXTRA:-}
+PHASES=${PHASES:-"1 2"} BASE_SEED=${BASE_SEED:-1}   # e.g. PHASES=1 BASE_SEED=2: more seeds of the base variants
 start=$(date +%s)
 el() { echo "[$(( $(date +%s) - start ))s] $*"; }
 DATA=${XDATA:-/tmp/xdata}
@@ -30,12 +31,16 @@ x() { python3 -c 'from xner.cli import main; main()' "$@"; }
 C="--tag supmap --set space.align_root=.gpu/align --set space.align_suffix=.supervised --set train.length_buckets=20 --set augment.base_seed=1
    --epochs $EPOCHS --augment-iterations $AUG --max-unlabeled $UNLAB --device $DEVICE --workers $WORKERS
    --threads $THREADS --results /tmp/res --runs /tmp/runs $EXTRA"
-el "phase 1: base variants"
-x experiment run --lang es --lang nl --lang de --lang ar --lang fi --variant cross-word-nochar --variant cross-word \
-  --variant cross-shared --seed 1 --deadline "$DEADLINE1" $C 2>&1 | grep -v "^ " | tail -40
-el "phase 2: Cross-Augmented"
-x experiment run --lang es --lang nl --lang de --lang ar --lang fi --variant cross-augmented --seed 1 --seed 2 \
-  --seed 3 --deadline "$DEADLINE2" $C 2>&1 | grep -v "^ " | tail -40
+if [[ " $PHASES " == *" 1 "* ]]; then
+  el "phase 1: base variants, seed $BASE_SEED"
+  x experiment run --lang es --lang nl --lang de --lang ar --lang fi --variant cross-word-nochar --variant cross-word \
+    --variant cross-shared --seed "$BASE_SEED" --deadline "$DEADLINE1" $C 2>&1 | grep -v "^ " | tail -40
+fi
+if [[ " $PHASES " == *" 2 "* ]]; then
+  el "phase 2: Cross-Augmented"
+  x experiment run --lang es --lang nl --lang de --lang ar --lang fi --variant cross-augmented --seed 1 --seed 2 \
+    --seed 3 --deadline "$DEADLINE2" $C 2>&1 | grep -v "^ " | tail -40
+fi
 el "done"
 # The device tool returns only shallow files: results and logs travel as archives.
 tar czf "$OUT/results.tgz" -C /tmp res

@@ -1,4 +1,4 @@
-"""Where a result came from: git commit, machine, and content fingerprints of data and embeddings."""
+"""Where a result came from: git commit and machine (content fingerprints: `xner.transfer.fingerprint`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import platform
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-
-from xner.transfer.fingerprint import dir_fingerprint, file_fingerprint  # noqa: F401 (re-exported)
 
 
 @lru_cache(maxsize=4)
