@@ -295,7 +295,8 @@ def render_table4(results: list[dict], prefer: list[str] | None = None) -> str:
     extra = ["Parameter counts exclude the word embeddings (paper convention); Cross-Augmented counts theta_s + theta_t.",
              "Paper's tgt-dev column: mean ± std (max) over 5 seeds as printed in its Table 4.",
              "A **tie** in the claim check means Cross-Augmented selected its starting point (the evaluation before any "
-             "pseudo-label update), i.e. the base model. Evidence on the gap to the paper: `results/align.md` "
+             "pseudo-label update), i.e. the base model. With `augment.base_seed` set, every Cross-Augmented seed starts "
+             "from that seed's base cells, so its fair reference is that seed's base, not the base mean. Evidence on the gap to the paper: `results/align.md` "
              "(mapping quality), `results/pseudo_labels.md` (pseudo-label quality by sentence length)."]
     return "\n".join(out) + "\n" + _footer(rows, groups, extra)
 
