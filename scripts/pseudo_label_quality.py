@@ -21,7 +21,6 @@ writes results/pseudo_labels.json and results/pseudo_labels.md.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -94,11 +93,11 @@ def analyse(gold: list[list[str]], pred: list[list[str]], max_len: int = 250) ->
 
 
 def base_cells_for(grid, lang: str, seed: int) -> tuple[object, dict]:
-    from xner.experiments.grid import dependencies, expand
+    from xner.experiments.grid import base_cells, expand
 
     cells = expand(grid)
     aug = next(c for c in cells if c.key == (lang, "cross-augmented", seed))
-    return aug, {c.config.variant: c for c in dependencies(aug, cells)}
+    return aug, base_cells(aug, cells)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from xner.cli.experiment import parse_sets
     from xner.data.registry import load_split, split_path
     from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig
@@ -132,15 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from xner.transfer.config import budget_from_name
     from xner.transfer.fingerprint import file_fingerprint
 
-    overrides: dict = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        overrides.setdefault(section, {})[name] = parsed
+    overrides = parse_sets(args.set)  # the same --set as `xner experiment run`
     langs = args.lang or list(LANGS)
     modes = args.mode or ["tgt-dev", "src-dev"]
     grid = GridConfig(langs=langs, variants=["cross-augmented"], seeds=[args.seed], modes=modes,

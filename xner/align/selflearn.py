@@ -129,7 +129,6 @@ def self_learning(
     score: Callable[[np.ndarray, Neighbours], float],
     log: Callable[[dict], None],
     monitor: Callable[[Neighbours], dict] | None = None,
-    keep_prob: float | None = None,
     max_iterations: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
@@ -137,41 +136,36 @@ def self_learning(
 
     `score(W, nb)` records the unsupervised criterion of each W (and keeps the best); `monitor(nb)` adds
     logging-only fields (e.g. P@1 on a test dictionary) and must never influence the loop.
-    `keep_prob` fixed at 1.0 with a small `max_iterations` is the deterministic refinement of the null model.
     """
     generator = torch.Generator().manual_seed(seed)
-    p = config.stochastic_initial if keep_prob is None else keep_prob
+    p = config.stochastic_initial
     limit = config.max_iterations if max_iterations is None else max_iterations
     best_objective, last_improvement, iteration, stage_start = -np.inf, 0, 0, 0
+
+    def scored(W: np.ndarray, **extra) -> tuple[Neighbours, dict]:
+        nb = engine.neighbours(W)
+        entry = {"stage": "self-learning", "iteration": iteration, "keep_prob": p,
+                 "objective": round(nb.objective, 5), "criterion": round(score(W, nb), 5), **extra}
+        if monitor is not None:
+            entry.update(monitor(nb))
+        return nb, entry
+
     while iteration < limit:
         stalled = iteration - last_improvement > config.stochastic_interval
         capped = config.stage_iterations > 0 and iteration - stage_start >= config.stage_iterations
-        if keep_prob is None and (stalled or capped):
+        if stalled or capped:
             if p >= 1.0:
                 break
             p, last_improvement, stage_start = min(1.0, config.stochastic_multiplier * p), iteration, iteration
         start = time.time()
-        nb = engine.neighbours(W)
-        value = score(W, nb)
-        objective = nb.objective
-        if objective - best_objective >= config.threshold:
-            best_objective, last_improvement = objective, iteration
-        pairs = union_dictionary(nb, p, generator)
-        entry = {"stage": "self-learning", "iteration": iteration, "keep_prob": p, "objective": round(objective, 5),
-                 "criterion": round(value, 5)}
-        if monitor is not None:
-            entry.update(monitor(nb))
-        W = procrustes(engine.x.numpy(), engine.z.numpy(), pairs)
+        nb, entry = scored(W)
+        if nb.objective - best_objective >= config.threshold:
+            best_objective, last_improvement = nb.objective, iteration
+        W = procrustes(engine.x.numpy(), engine.z.numpy(), union_dictionary(nb, p, generator))
         entry["seconds"] = round(time.time() - start, 2)
         log(entry)
         iteration += 1
         if progress:
             progress(iteration)
-    nb = engine.neighbours(W)
-    value = score(W, nb)
-    entry = {"stage": "self-learning", "iteration": iteration, "keep_prob": p, "objective": round(nb.objective, 5),
-             "criterion": round(value, 5), "final": True}
-    if monitor is not None:
-        entry.update(monitor(nb))
-    log(entry)
+    log(scored(W, final=True)[1])
     return W

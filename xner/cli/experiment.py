@@ -76,6 +76,17 @@ VARIANT_OPT = typer.Option(None, "--variant", help="Variant(s): source-mono-noch
 SEED_OPT = typer.Option(None, "--seed", help="Seed(s) (default: 1 2 3 4 5).")
 MODE_OPT = typer.Option(None, "--mode", help="Selection mode(s): tgt-dev, src-dev, tgt-test (default: all three).")
 BUDGET_OPT = typer.Option(None, "--budget", help="Budget preset (full, smoke) or tag like e2-n2000-v20000 (default full).")
+DEVICE_OPT = typer.Option(None, help="cpu or cuda.")
+TAG_OPT = typer.Option(None, help="Name for results of non-default settings (else a hash).")
+SET_OPT = typer.Option(None, "--set", help="SECTION.FIELD=VALUE override, SECTION in space, augment, tagger, train "
+                       "(e.g. space.direction=t2s).")
+RESULTS_OPT = typer.Option(None, help="Results root (default results/experiments).")
+RUNS_OPT = typer.Option(None, help="Working folder root (default runs/experiments).")
+
+
+def _command_line() -> str:
+    """This invocation, shell-quoted: what a result records as the command that made it."""
+    return "xner " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 @experiment_app.command("run")
@@ -93,15 +104,14 @@ def run(
     augment_iterations: Optional[int] = typer.Option(None, help="Budget: max Cross-Augmented outer iterations."),
     max_unlabeled: Optional[int] = typer.Option(None, help="Budget: first N unlabelled target sentences."),
     eval_every: Optional[int] = typer.Option(None, help="Budget: batches between evaluations (paper 150)."),
-    device: Optional[str] = typer.Option(None, help="cpu or cuda."),
+    device: Optional[str] = DEVICE_OPT,
     workers: Optional[int] = typer.Option(None, help="Cells run in parallel processes."),
     threads: Optional[int] = typer.Option(None, help="Torch threads per worker (default cpu_count/workers)."),
     deadline: Optional[float] = typer.Option(None, help="Seconds; then stop and write partial results."),
-    tag: Optional[str] = typer.Option(None, help="Name for results of non-default settings (else a hash)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="SECTION.FIELD=VALUE override, SECTION in "
-                                             "space, augment, tagger, train (e.g. space.direction=t2s)."),
-    results: Optional[Path] = typer.Option(None, help="Results root (default results/experiments)."),
-    runs: Optional[Path] = typer.Option(None, help="Working folder root (default runs/experiments)."),
+    tag: Optional[str] = TAG_OPT,
+    set_: Optional[list[str]] = SET_OPT,
+    results: Optional[Path] = RESULTS_OPT,
+    runs: Optional[Path] = RUNS_OPT,
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and their status; run nothing."),
     use_ray: bool = typer.Option(False, "--ray", help="Run the cells as Ray tasks (local Ray with --workers slots, "
                                  "or the cluster at --address). Needs pip install 'xner[ray]'."),
@@ -123,7 +133,7 @@ def run(
             dep = " (base of cross-augmented)" if cell.dependency else ""
             console.print(f"{result_status(cell):8s} {cell.name}{dep} -> {cell.result_path}")
         return
-    command = "xner " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = _command_line()
     if use_ray or address:
         from xner.experiments.ray_runner import run_grid_ray
 
@@ -146,23 +156,24 @@ def salvage(
     seed: Optional[list[int]] = SEED_OPT,
     mode: Optional[list[str]] = MODE_OPT,
     budget: Optional[str] = BUDGET_OPT,
-    tag: Optional[str] = typer.Option(None),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="The --set overrides the grid ran with."),
-    device: Optional[str] = typer.Option(None, help="The --device the grid ran with."),
-    results: Optional[Path] = typer.Option(None),
-    runs: Optional[Path] = typer.Option(None),
+    tag: Optional[str] = TAG_OPT,
+    set_: Optional[list[str]] = SET_OPT,
+    device: Optional[str] = DEVICE_OPT,
+    results: Optional[Path] = RESULTS_OPT,
+    runs: Optional[Path] = RUNS_OPT,
     machine: Optional[str] = typer.Option(None, help="Where the run folders were made, if copied from another "
                                           "machine (e.g. 'NVIDIA H200 (16 CPUs)'); recorded in each result."),
 ) -> None:
     """Write results for cells that have a run folder but no result (killed, or run folders copied from another
-    machine) from their eval logs; complete only when the log covers the whole budget."""
+    machine) from their eval logs; complete only when the log covers the whole budget. Give the same --budget,
+    --tag, --set and --device the grid ran with."""
     from rich.console import Console
 
     from xner.experiments.runner import salvage_grid
 
     grid = _grid(config, lang, variant, seed, mode, budget, None, None, None, None, None, None, None, device, None,
                  None, None, tag, set_, results, runs)
-    for name, status in salvage_grid(grid, command="xner " + " ".join(sys.argv[1:]), machine=machine):
+    for name, status in salvage_grid(grid, command=_command_line(), machine=machine):
         Console().print(f"{status:8s} {name}")
 
 

@@ -515,7 +515,7 @@ def fig3_data(base_grid=None, lang: str = "es", seed: int = 1, mode: str = "src-
 
     from xner.data.registry import load_split
     from xner.embeddings.io import load_embeddings
-    from xner.experiments.grid import dependencies, expand, make_cell
+    from xner.experiments.grid import base_cells, expand, make_cell
     from xner.transfer.config import CROSS_AUGMENTED, SOURCE_LANG
     from xner.transfer.spaces import MONO_NORMALIZE, shared_space
 
@@ -523,7 +523,7 @@ def fig3_data(base_grid=None, lang: str = "es", seed: int = 1, mode: str = "src-
     ensure_trained(grid, train_missing, echo)
     cells = expand(grid)
     cell = make_cell(grid, lang, CROSS_AUGMENTED, seed)
-    bases = {c.config.variant: c for c in dependencies(cell, cells)}
+    bases = base_cells(cell, cells)
     model, base_variant = load_augmented_tagger(cell, bases, mode)
     max_vocab = cell.config.budget.max_vocab
     space = shared_space(lang, cell.config.space, max_vocab)  # the tables the model was trained with

@@ -200,6 +200,11 @@ def dependencies(cell: Cell, cells: list[Cell]) -> list[Cell]:
     return [c for c in cells if c.key in wanted]
 
 
+def base_cells(cell: Cell, cells: list[Cell]) -> dict[str, Cell]:
+    """`dependencies` by base variant: what `xner.transfer` needs to start a Cross-Augmented cell."""
+    return {c.config.variant: c for c in dependencies(cell, cells)}
+
+
 def result_status(cell: Cell) -> str:
     """`done` (complete result covering the requested modes), `partial`, or `todo`."""
     path = cell.result_path

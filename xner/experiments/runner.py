@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Callable
 
 from xner.errors import XnerError
-from xner.experiments.grid import RESULT_NEUTRAL_TRAIN, Cell, GridConfig, dependencies, expand, result_status
+from xner.experiments.grid import (
+    RESULT_NEUTRAL_TRAIN,
+    Cell,
+    GridConfig,
+    base_cells,
+    dependencies,
+    expand,
+    result_status,
+)
 from xner.experiments.provenance import git_info, machine_info
 from xner.experiments.tables import RESULT_SCHEMA, GERMAN_NOTE
 from xner.io import write_json_atomic
@@ -77,7 +85,7 @@ def run_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell]) 
     _check_same_setting(cell)
     cell.run_dir.mkdir(parents=True, exist_ok=True)
     prev = _previous_wall(cell)
-    bases = {c.config.variant: c for c in dependencies(cell, all_cells)}
+    bases = base_cells(cell, all_cells)
 
     def on_progress(partial: dict) -> None:
         """After every evaluation: a partial result, so even a hard kill leaves the best-so-far numbers."""
@@ -120,7 +128,7 @@ def salvage_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cel
 
     if not cell.run_dir.is_dir():
         return None
-    bases = {c.config.variant: c for c in dependencies(cell, all_cells)}
+    bases = base_cells(cell, all_cells)
     try:
         body = summarise_transfer_cell(cell.config, cell.run_dir, base_cells=bases, complete=None)
     except (XnerError, FileNotFoundError, json.JSONDecodeError, KeyError, ValueError):

@@ -301,7 +301,6 @@ def train(
             torch.save(state, tmp)
 
     def eval_and_checkpoint(running_loss: float) -> None:
-        nonlocal best
         scores = evaluate_all()
         record = {
             "step": step, "epoch": epoch, "batch": batch_in_epoch, "lr": optimizer.param_groups[0]["lr"],

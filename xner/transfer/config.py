@@ -135,44 +135,37 @@ class Budget(_Json):
     def is_full(self) -> bool:
         return self == Budget()
 
+    def cuts(self) -> list[tuple[str, str, int]]:
+        """(tag prefix, description, value) of the epochs and of every field that differs from the paper's budget."""
+        paper = Budget()
+        return [(prefix, text, getattr(self, name)) for prefix, name, text in BUDGET_FIELDS
+                if name == "epochs" or getattr(self, name) != getattr(paper, name)]
+
     @property
     def name(self) -> str:
         """A short, unique, readable tag used in result paths: `full` or e.g. `e2-n2000-v20000`."""
         for preset, budget in BUDGET_PRESETS.items():
             if self == budget:
                 return preset
-        parts = [f"e{self.epochs}"]
-        if self.max_train_sentences is not None:
-            parts.append(f"n{self.max_train_sentences}")
-        if self.max_eval_sentences is not None:
-            parts.append(f"t{self.max_eval_sentences}")
-        if self.max_vocab is not None:
-            parts.append(f"v{self.max_vocab}")
-        if self.augment_iterations != 30:
-            parts.append(f"a{self.augment_iterations}")
-        if self.max_unlabeled is not None:
-            parts.append(f"u{self.max_unlabeled}")
-        if self.eval_every != 150:
-            parts.append(f"every{self.eval_every}")
-        return "-".join(parts)
+        return "-".join(f"{prefix}{value}" for prefix, _, value in self.cuts())
 
     def describe(self) -> str:
         if self.is_full:
             return "paper budget (30 epochs, all data, eval every 150 batches)"
-        cuts = [f"{self.epochs} epochs" + (" (paper: 30)" if self.epochs != 30 else "")]
-        if self.max_train_sentences is not None:
-            cuts.append(f"first {self.max_train_sentences} English training sentences")
-        if self.max_eval_sentences is not None:
-            cuts.append(f"first {self.max_eval_sentences} sentences of each dev/test set (F1 not comparable)")
-        if self.max_vocab is not None:
-            cuts.append(f"{self.max_vocab} embedding rows per language")
-        if self.augment_iterations != 30:
-            cuts.append(f"{self.augment_iterations} Cross-Augmented iterations")
-        if self.max_unlabeled is not None:
-            cuts.append(f"first {self.max_unlabeled} unlabelled target sentences")
-        if self.eval_every != 150:
-            cuts.append(f"eval every {self.eval_every} batches (paper: 150)")
-        return ", ".join(cuts)
+        return ", ".join(text.format(value) + (" (paper: 30)" if prefix == "e" and value != 30 else "")
+                         for prefix, text, value in self.cuts())
+
+
+# (tag prefix, Budget field, description) in tag order: one table for `Budget.name`, `describe` and `budget_from_name`
+BUDGET_FIELDS = (
+    ("e", "epochs", "{} epochs"),
+    ("n", "max_train_sentences", "first {} English training sentences"),
+    ("t", "max_eval_sentences", "first {} sentences of each dev/test set (F1 not comparable)"),
+    ("v", "max_vocab", "{} embedding rows per language"),
+    ("a", "augment_iterations", "{} Cross-Augmented iterations"),
+    ("u", "max_unlabeled", "first {} unlabelled target sentences"),
+    ("every", "eval_every", "eval every {} batches (paper: 150)"),
+)
 
 
 BUDGET_PRESETS: dict[str, Budget] = {
@@ -189,8 +182,7 @@ def budget_from_name(name: str) -> Budget:
     """A preset name (`full`, `smoke`) or a budget tag as produced by `Budget.name` (e.g. `e2-n2000-v20000`)."""
     if name in BUDGET_PRESETS:
         return BUDGET_PRESETS[name]
-    keys = {"e": "epochs", "n": "max_train_sentences", "t": "max_eval_sentences", "v": "max_vocab",
-            "a": "augment_iterations", "u": "max_unlabeled", "every": "eval_every"}
+    keys = {prefix: name for prefix, name, _ in BUDGET_FIELDS}
     values: dict[str, int] = {}
     for part in name.split("-"):
         prefix = part.rstrip("0123456789")
