@@ -9,8 +9,11 @@
 #   cp -r "$(python -c 'import seqeval, os; print(os.path.dirname(seqeval.__file__))')" .gpu/site/  # image lacks it
 # Run there (carry .gpu/tdata .gpu/align .gpu/site):  OUT=... bash scripts/gpu_transfer_grid.sh
 # Then here: unpack results.tgz's res/<budget>/ into results/experiments/<budget>/ and render the tables.
-# (Run of 2026-11-26: results.tgz did not exist yet and the result JSONs were lost; they were rebuilt from
-# logs.tgz's run folders, unpacked at /tmp/runs, with `xner experiment salvage`: see results/table4.md.)
+# Runs behind results/experiments/ (H200, 2026-11-26):
+# - e4-a4-u4000 (defaults; results/supplementary/e4-a4-u4000): results.tgz did not exist yet and the result JSONs
+#   were lost; they were rebuilt from logs.tgz's run folders with `xner experiment salvage`.
+# - e4-a2-u2000 (results/table4.md), commit d7fc2c2: `EPOCHS=4 AUG=2 UNLAB=2000 DEADLINE1=300 DEADLINE2=230`
+#   (phase 1 216 s, phase 2 157 s), then on the same machine `PHASES=1 BASE_SEED=2 EPOCHS=4 AUG=2 UNLAB=2000` (211 s).
 #
 # Phase 1: the three base variants, seed 1, all five languages at once (15 processes).
 # Phase 2: Cross-Augmented seeds 1-3 from the seed-1 bases (augment.base_seed=1), 15 processes.

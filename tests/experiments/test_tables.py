@@ -71,3 +71,32 @@ def test_claim_check_calls_equal_means_a_tie(tmp_path):
     t4 = render_all(res, tmp_path)["table4"].read_text()
     assert "- ar: Cross-Augmented > Cross-Shared: **tie** (+0.00 F1" in t4
     assert "Cross-Shared > Cross-Word: **no** (-0.01 F1" in t4
+
+
+def test_claim_check_gives_the_gain_over_each_seeds_own_start(tmp_path):
+    """Against the base mean Cross-Augmented looks +2; against the bases it started from it gained 0 and 1."""
+    res = tmp_path / "experiments"
+    augmented = []
+    for seed, (f1, start, step) in enumerate([(50.0, 50.0, 0), (52.0, 51.0, 150)], start=1):
+        r = _result("es", "cross-augmented", seed, (f1, f1, f1), requested=(1, 2))
+        r["modes"]["tgt-dev"].update(step=step, iteration=0)  # step 150 is inside iteration 1: not the start
+        r["base"] = {"tgt-dev": {"variant": "cross-shared", "base_test_f1": start}}
+        augmented.append(r)
+    _write(res, [_result("es", "cross-shared", 1, (49.0, 49.0, 49.0), requested=(1,)),
+                 _result("es", "cross-word", 1, (48.0, 48.0, 48.0), requested=(1,)), *augmented])
+    _write(res, [_result("es", "cross-shared", 1, (1.0, 1.0, 1.0), budget="e1", requested=(1,))])
+    t4 = render_all(res, tmp_path)["table4"].read_text()
+    assert ("Cross-Augmented > Cross-Shared: **yes** (+2.00 F1; std 1.41 vs n/a; n=2 vs 1); over its own starting "
+            "model +0.50 ± 0.71 F1 (1 of 2 seeds selected the start)") in t4
+    only = render_all(res, tmp_path / "e1", only=["e1"])["table4"].read_text()
+    assert "| 1.00 n=1 |" in only and "50.00" not in only  # --only: that budget's results alone
+
+
+def test_table5_names_the_mapping_the_results_used(tmp_path):
+    res = tmp_path / "experiments"
+    rows = [_result("es", v, 1, (40.0, 40.0, 40.0), requested=(1,)) for v in ("cross-shared", "cross-augmented")]
+    for r in rows:
+        r["space"] = {"alignment": {"mode": "supervised"}, "align_dir": "runs/align/en-es.supervised"}
+    _write(res, rows)
+    t5 = render_all(res, tmp_path)["table5"].read_text()
+    assert "our fastText + supervised reference map (not zero-resource)" in t5 and "unsupervised" not in t5

@@ -184,11 +184,12 @@ def table(
     prefer: Optional[list[str]] = typer.Option(None, help="Budget(s) to prefer when a cell has several "
                                                "(default: full, then the largest cut)."),
     tag: Optional[str] = typer.Option(None, help="Render the results of this tagged setting (default: untagged)."),
+    only: Optional[list[str]] = typer.Option(None, help="Use only the results of these budget(s), e.g. full."),
 ) -> None:
     """Render Tables 3, 4, 5 (Markdown) from whatever results exist."""
     from xner.experiments.tables import render_all
 
-    for name, path in render_all(results, out, list(prefer) if prefer else None, tag).items():
+    for name, path in render_all(results, out, list(prefer) if prefer else None, tag, list(only) if only else None).items():
         print(f"{name}: {path}")
 
 
