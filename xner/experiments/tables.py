@@ -180,7 +180,7 @@ def _footer(results: list[dict], groups: dict, extra: list[str]) -> str:
         lines.append(f"- budget `{name}`: {desc}{cut}.")
     aligned = {}
     for r in results:
-        a = (r.get("space") or {}).get("alignment")
+        a = _alignment(r)
         if a is not None:
             aligned.setdefault((r["lang"], r.get("space", {}).get("align_dir")), a)
     for (lang, where), a in sorted(aligned.items()):
@@ -335,14 +335,17 @@ def _augmented_bases(groups: dict[tuple[str, str], Group]) -> list[str]:
     return lines
 
 
+def _alignment(result: dict) -> dict | None:
+    """The alignment record (mode, preset, P@1, collapsed) of the mapping a result was trained in."""
+    return (result.get("space") or {}).get("alignment")
+
+
 def _map_label(groups: dict[tuple[str, str], Group]) -> str:
     """How the shown results mapped their embeddings, from the alignment record each result carries."""
-    modes = {((r.get("space") or {}).get("alignment") or {}).get("mode") for g in groups.values() for r in g.results}
+    modes = {(_alignment(r) or {}).get("mode") for g in groups.values() for r in g.results}
     modes.discard(None)
     if modes == {"supervised"}:
         return "supervised reference map (not zero-resource)"
-    if modes == {"unsupervised"}:
-        return "unsupervised map"
     return " / ".join(f"{m} map" for m in sorted(modes)) if modes else "map (no alignment record)"
 
 
@@ -369,6 +372,7 @@ def render_table5(results: list[dict], prefer: list[str] | None = None) -> str:
         vals = [fmt_paper(paper.TABLE5_PAPER_OURS[variant][l]) for l in langs]
         out.append(f"| quoted (paper's own) | {VARIANT_LABEL[variant]} | Bari et al. 2020 | fasttext/MUSE | "
                    + " | ".join(vals) + " |")
+    mapping = _map_label(groups)
     for variant in (CROSS_SHARED, CROSS_AUGMENTED):
         vals = []
         for l in langs:
@@ -378,7 +382,7 @@ def render_table5(results: list[dict], prefer: list[str] | None = None) -> str:
                 continue
             cut = "" if g.budget == "full" else f" [{g.budget}{', partial' if g.partial else ''}]"
             vals.append(fmt_stat(g.values("tgt-dev"), g.requested, with_max=False) + cut)
-        out.append(f"| **xner (ours)** | {VARIANT_LABEL[variant]} | reproduction | our fastText + {_map_label(groups)} | "
+        out.append(f"| **xner (ours)** | {VARIANT_LABEL[variant]} | reproduction | our fastText + {mapping} | "
                    + " | ".join(vals) + " |")
     extra = ["Our embeddings are trained on 8-51M-token corpora (see `shared/data/README.md`), not Wikipedia-scale "
              "fastText; expect lower F1 than the paper's."]
