@@ -64,3 +64,20 @@ def test_reused_tag_with_other_settings_is_refused(tmp_path):
     _check_same_setting(expand(_grid(tmp_path, "t", tag="x", device="cuda", modes=["src-dev"]))[0])
     with pytest.raises(XnerError, match="--tag"):
         _check_same_setting(expand(_grid(tmp_path, "t", tag="x", space={"random_std": 0.5}))[0])
+
+
+def test_result_records_the_commit_the_cell_started_with(tiny_root, tmp_path, monkeypatch):
+    """A cell runs for an hour; a commit made meanwhile must not be credited with its numbers."""
+    import xner.experiments.runner as runner
+
+    calls = []
+
+    def fake_git_info():
+        calls.append(1)
+        return {"commit": f"c{len(calls)}", "dirty": False}
+
+    monkeypatch.setattr(runner, "git_info", fake_git_info)
+    grid = _grid(tmp_path, "g", modes=["src-dev"])
+    run_grid(grid, echo=lambda _: None)
+    data = json.loads(expand(grid)[0].result_path.read_text())
+    assert data["git"] == {"commit": "c1", "dirty": False}

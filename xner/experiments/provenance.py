@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from functools import lru_cache
 from pathlib import Path
 
 
-@lru_cache(maxsize=4)
 def git_info(repo: str | Path | None = None) -> dict:
-    """Commit and dirty flag of the checkout; `$XNER_GIT_COMMIT` stands in where `.git` was not copied."""
+    """Commit and dirty flag of the checkout now (not cached: a long grid sees commits made while it runs);
+    `$XNER_GIT_COMMIT` stands in where `.git` was not copied."""
     repo = Path(repo) if repo else Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,

@@ -47,7 +47,8 @@ def threads_per_worker(grid: GridConfig) -> int:
     return max(1, (os.cpu_count() or 1) // grid.workers)
 
 
-def cell_payload(cell: Cell, grid: GridConfig, body: dict, wall_s: float, started: str, command: str) -> dict:
+def cell_payload(cell: Cell, grid: GridConfig, body: dict, wall_s: float, started: str, command: str,
+                 git: dict | None = None) -> dict:
     """The result JSON: what `xner.transfer` measured plus everything needed to trust and redo it."""
     cfg = cell.config
     notes = list(body.pop("notes", []))
@@ -67,7 +68,7 @@ def cell_payload(cell: Cell, grid: GridConfig, body: dict, wall_s: float, starte
         "notes": notes,
         "config": cfg.to_dict(),
         "grid": grid.to_dict(),
-        "git": git_info(),
+        "git": git or git_info(),
         "machine": machine_info(cfg.device),
         "wall_s": round(wall_s, 1),
         "started": started,
@@ -82,6 +83,7 @@ def run_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell]) 
     from xner.transfer.variants import run_transfer_cell
 
     started, t0 = _now(), time.time()
+    git = git_info()  # the code this run started with, not whatever is checked out when it ends
     _check_same_setting(cell)
     cell.run_dir.mkdir(parents=True, exist_ok=True)
     prev = _previous_wall(cell)
@@ -89,12 +91,12 @@ def run_cell(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell]) 
 
     def on_progress(partial: dict) -> None:
         """After every evaluation: a partial result, so even a hard kill leaves the best-so-far numbers."""
-        payload = cell_payload(cell, grid, dict(partial), prev + time.time() - t0, started, command)
+        payload = cell_payload(cell, grid, dict(partial), prev + time.time() - t0, started, command, git)
         payload["complete"] = False
         write_json_atomic(cell.result_path, payload)
 
     body = run_transfer_cell(cell.config, cell.run_dir, base_cells=bases, on_progress=on_progress)
-    payload = cell_payload(cell, grid, body, prev + time.time() - t0, started, command)
+    payload = cell_payload(cell, grid, body, prev + time.time() - t0, started, command, git)
     write_json_atomic(cell.result_path, payload)
     return payload
 
