@@ -24,7 +24,6 @@ import argparse
 import shlex
 import sys
 import time
-from pathlib import Path
 
 BASES = ("cross-word-nochar", "cross-word", "cross-shared")
 FULL_SETS = ["space.align_suffix=.supervised", "train.length_buckets=20", "augment.base_seed=1"]  # grid_full.sh
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from xner.data.registry import load_split
     from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig, expand
-    from xner.experiments.provenance import git_info, machine_info
-    from xner.io import write_json_atomic, write_text_atomic
+    from xner.experiments.provenance import write_analysis
     from xner.metrics import to_iob2
     from xner.model.predictor import fast_span_scores, predict
     from xner.transfer.config import budget_from_name
@@ -110,13 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 "english": case_stats(en_tokens, en_gold, predict(model, en_tokens, "en")),
             }
             print(f"{lang} {variant}: {out['models'][f'{lang}/{variant}']}", flush=True)
-    out["seconds"] = round(time.time() - started, 1)
-    out["git"] = git_info()
-    out["machine"] = machine_info()
-    out["date"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    write_json_atomic(Path(args.out + ".json"), out)
-    write_text_atomic(Path(args.out + ".md"), markdown(out))
-    print(f"wrote {args.out}.json and {args.out}.md in {out['seconds']} s")
+    write_analysis(out, started, args.out, markdown)
     return 0
 
 

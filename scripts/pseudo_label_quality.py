@@ -123,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from xner.data.registry import load_split, split_path
     from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig
-    from xner.experiments.provenance import git_info, machine_info
-    from xner.io import write_json_atomic, write_text_atomic
+    from xner.experiments.provenance import write_analysis
     from xner.metrics import to_iob2
     from xner.model.config import TrainConfig
     from xner.model.predictor import predict
@@ -176,13 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{lang} {','.join(run['modes'])}: {variant} step {step}: F1 by bucket "
                   + " ".join(f"{b['bucket']}={b.get('f1')}" for b in result["buckets"]), flush=True)
         out["languages"][lang] = entry
-    out["seconds"] = round(time.time() - started, 1)
-    out["git"] = git_info()
-    out["machine"] = machine_info()
-    out["date"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    write_json_atomic(Path(args.out + ".json"), out)
-    write_text_atomic(Path(args.out + ".md"), markdown(out))
-    print(f"wrote {args.out}.json and {args.out}.md in {out['seconds']} s")
+    write_analysis(out, started, args.out, markdown)
     return 0
 
 

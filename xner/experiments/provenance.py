@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 from pathlib import Path
+from typing import Callable
 
 
 def git_info(repo: str | Path | None = None) -> dict:
@@ -43,3 +45,15 @@ def machine_info(device: str = "cpu") -> dict:
         pass
     info["summary"] = f"{info['node']} ({info['cpu_count']} CPUs" + (f", {info['gpu']}" if "gpu" in info else "") + ")"
     return info
+
+
+def write_analysis(out: dict, started: float, prefix: str, markdown: Callable[[dict], str]) -> None:
+    """Stamp an analysis script's result (wall time, git, machine, date), then write PREFIX.json and PREFIX.md
+    atomically."""
+    from xner.io import write_json_atomic, write_text_atomic
+
+    out.update(seconds=round(time.time() - started, 1), git=git_info(), machine=machine_info(),
+               date=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+    write_json_atomic(Path(prefix + ".json"), out)
+    write_text_atomic(Path(prefix + ".md"), markdown(out))
+    print(f"wrote {prefix}.json and {prefix}.md in {out['seconds']} s")
