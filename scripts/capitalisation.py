@@ -21,7 +21,6 @@ writes results/supplementary/full/capitalisation.json and .md.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from xner.data.registry import load_split
     from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig, expand
-    from xner.experiments.provenance import write_analysis
+    from xner.experiments.provenance import script_command, write_analysis
     from xner.metrics import to_iob2
     from xner.model.predictor import fast_span_scores, predict
     from xner.transfer.config import budget_from_name
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     en_tokens, en_gold = split_of("en")
     out: dict = {
-        "command": "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": script_command(argv),
         "analysis_only": "ANALYSIS ONLY: gold target tags are read here to score predictions; they never reach "
                          "training or model selection",
         "split": args.split, "grid": "budget full, tag supmap, seed 1, " + " ".join(FULL_SETS),

@@ -21,7 +21,6 @@ writes results/pseudo_labels.json and results/pseudo_labels.md.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     from xner.data.registry import load_split, split_path
     from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig
-    from xner.experiments.provenance import write_analysis
+    from xner.experiments.provenance import script_command, write_analysis
     from xner.metrics import to_iob2
     from xner.model.config import TrainConfig
     from xner.model.predictor import predict
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                       runs_root=args.runs, **overrides)
     started = time.time()
     out: dict = {
-        "command": "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])]),
+        "command": script_command(argv),
         "what": "pseudo-labels of the Cross-Augmented base model vs gold tags, by sentence length",
         "analysis_only": "ANALYSIS ONLY: gold target tags are read here to score pseudo-labels; they never reach "
                          "training or model selection",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import subprocess
 
-from xner.experiments.provenance import git_info
+from xner.experiments.provenance import git_info, script_command, write_analysis
 
 
 def _git(repo, *args):
@@ -23,3 +25,19 @@ def test_git_info_sees_a_commit_made_after_the_first_call(tmp_path):
     _git(tmp_path, "commit", "-qam", "two")
     second = git_info(tmp_path)
     assert second["commit"] != first["commit"] and second["dirty"] is False
+
+
+def test_script_command_can_be_pasted_back_into_a_shell(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["scripts/x.py", "--out", "ignored"])
+    command = script_command(["--lang", "es", "--set", "a=b c"])
+    assert shlex.split(command) == ["python", "scripts/x.py", "--lang", "es", "--set", "a=b c"]
+    assert shlex.split(script_command()) == ["python", "scripts/x.py", "--out", "ignored"]
+
+
+def test_write_analysis_stamps_and_writes_both_files(tmp_path, capsys):
+    prefix = str(tmp_path / "analysis")
+    write_analysis({"value": 1}, started=0.0, prefix=prefix, markdown=lambda d: f"value {d['value']}\n")
+    data = json.loads((tmp_path / "analysis.json").read_text())
+    assert data["value"] == 1 and {"seconds", "git", "machine", "date"} <= set(data)
+    assert (tmp_path / "analysis.md").read_text() == "value 1\n"
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("analysis.json", "analysis.md")]  # no temp left

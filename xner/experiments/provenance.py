@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -45,6 +47,11 @@ def machine_info(device: str = "cpu") -> dict:
         pass
     info["summary"] = f"{info['node']} ({info['cpu_count']} CPUs" + (f", {info['gpu']}" if "gpu" in info else "") + ")"
     return info
+
+
+def script_command(argv: list[str] | None = None) -> str:
+    """The command line that ran this script, quoted so it can be pasted back into a shell."""
+    return "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
 
 
 def write_analysis(out: dict, started: float, prefix: str, markdown: Callable[[dict], str]) -> None:
