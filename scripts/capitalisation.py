@@ -33,8 +33,8 @@ def capitalised_non_initial(tokens) -> list[bool]:
 
 
 def case_stats(token_lists, gold, pred=None) -> dict:
-    """Gold entity share of capitalised non-initial tokens; with `pred`, the false-alarm rate on the gold-O
-    ones and their share of all false-positive tokens."""
+    """Gold entity share of capitalised non-initial tokens; with `pred` instead the tagger's side only (the gold
+    side is already under "gold"): false-alarm rate on the gold-O ones, their share of all false-positive tokens."""
     caps = in_entity = gold_o = alarms = false_pos = 0
     for i, tokens in enumerate(token_lists):
         for j, cap in enumerate(capitalised_non_initial(tokens)):
@@ -47,13 +47,11 @@ def case_stats(token_lists, gold, pred=None) -> dict:
                 continue
             gold_o += 1
             alarms += pred is not None and pred[i][j] != "O"
-    out = {"capitalised_non_initial": caps, "in_gold_entity_pct": round(100 * in_entity / max(caps, 1), 2)}
-    if pred is not None:
-        out["gold_o"] = gold_o
-        out["tagged_as_entity_pct"] = round(100 * alarms / max(gold_o, 1), 2)
-        out["false_positive_tokens"] = false_pos  # gold O, predicted inside an entity
-        out["capitalised_share_of_false_positives_pct"] = round(100 * alarms / max(false_pos, 1), 2)
-    return out
+    if pred is None:
+        return {"capitalised_non_initial": caps, "in_gold_entity_pct": round(100 * in_entity / max(caps, 1), 2)}
+    return {"gold_o": gold_o, "tagged_as_entity_pct": round(100 * alarms / max(gold_o, 1), 2),
+            "false_positive_tokens": false_pos,  # gold O, predicted inside an entity
+            "capitalised_share_of_false_positives_pct": round(100 * alarms / max(false_pos, 1), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
