@@ -34,7 +34,7 @@ def test_script_command_can_be_pasted_back_into_a_shell(monkeypatch):
     assert shlex.split(script_command()) == ["python", "scripts/x.py", "--out", "ignored"]
 
 
-def test_write_analysis_stamps_and_writes_both_files(tmp_path, capsys):
+def test_write_analysis_stamps_and_writes_both_files(tmp_path):
     prefix = str(tmp_path / "analysis")
     write_analysis({"value": 1}, started=0.0, prefix=prefix, markdown=lambda d: f"value {d['value']}\n")
     data = json.loads((tmp_path / "analysis.json").read_text())
