@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from xner.data.conll import Sentence
-from xner.transfer.augmented import replay_early_stopping
+from xner.transfer.augmented import replay_early_stopping, run_finished
 from xner.transfer.pseudo_labels import accuracy_by_length, keep_up_to, length_bounds, sample_threshold
 
 
@@ -46,6 +46,17 @@ def test_evaluation_before_any_update_is_the_baseline_of_the_first_iteration():
     recs = [dict(_rec(0, 50, False), initial=True), _rec(2, 40, True), _rec(4, 45, True), _rec(6, 60, True)]
     assert [r["step"] for r in replay_early_stopping(recs, "tgt-dev", patience=2)] == [0, 2, 4]
     assert [r["step"] for r in replay_early_stopping(recs[1:], "tgt-dev", patience=2)] == [2, 4, 6]
+
+
+def test_a_run_is_finished_when_every_mode_ran_out_of_patience_or_the_iterations_are_spent():
+    # Salvaging a run folder made elsewhere: complete only where `train_augmented` itself would have stopped.
+    recs = [dict(_rec(0, 50, False), initial=True, iteration=0), dict(_rec(2, 40, True), iteration=1),
+            dict(_rec(4, 45, True), iteration=2)]
+    assert run_finished(recs, ["tgt-dev"], patience=2, max_iterations=30)
+    assert not run_finished(recs, ["tgt-dev"], patience=3, max_iterations=30)
+    assert run_finished(recs, ["tgt-dev"], patience=3, max_iterations=2)
+    both = [dict(r, scores={"tgt-dev": r["scores"]["tgt-dev"], "src-dev": {"f1": r["step"]}}) for r in recs]
+    assert not run_finished(both, ["tgt-dev", "src-dev"], patience=2, max_iterations=30)  # src-dev still improves
 
 
 def test_iob2_pseudo_labels_become_iobes_training_tags():

@@ -440,6 +440,11 @@ def _save_weights(state: dict, path: Path) -> None:
 
 def replay_early_stopping(records: list[dict], select_on: str, patience: int) -> list[dict]:
     """The eval records a run selecting on `select_on` alone would have seen before stopping (exact replay)."""
+    return _replay(records, select_on, patience)[0]
+
+
+def _replay(records: list[dict], select_on: str, patience: int) -> tuple[list[dict], bool]:
+    """(records seen, whether patience ran out) for one selection metric, as `train_augmented` counts stalls."""
     out: list[dict] = []
     best, best_at_start, stalls = -1.0, -1.0, 0
     for r in records:
@@ -451,12 +456,21 @@ def replay_early_stopping(records: list[dict], select_on: str, patience: int) ->
             stalls = 0 if best > best_at_start else stalls + 1
             best_at_start = best
             if stalls >= patience:
-                break
-    return out
+                return out, True
+    return out, False
+
+
+def run_finished(records: list[dict], modes: list[str], patience: int, max_iterations: int) -> bool:
+    """Whether `train_augmented` would stop at the end of this log: the iteration budget is spent, or every
+    mode of the run ran out of patience. Lets a run folder copied from another machine count as complete."""
+    if max((r["iteration"] for r in records if r.get("iteration_end")), default=0) >= max_iterations:
+        return True
+    return all(_replay(records, MODE_EVAL_SET[m], patience)[1] for m in modes)
 
 
 def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_cells: Mapping,
-                             complete: bool = True) -> dict | None:
+                             complete: bool | None = True) -> dict | None:
+    """`complete=None`: complete when every run's log shows it stopped (see `run_finished`)."""
     run_dir = Path(run_dir)
     info_path = run_dir / "cell_info.json"
     if not info_path.is_file():
@@ -466,6 +480,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
     base: dict = {}
     params = None
     progress = []
+    finished = []
     for name, run in info["plan"].items():
         sub = run_dir / name
         records = read_jsonl(sub / "metrics.jsonl")
@@ -475,6 +490,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
             params = params or {k: run_cfg[k] for k in ("params", "params_merged_biases", "params_source", "params_target")}
         iterations = max((r["iteration"] for r in records if r.get("iteration_end")), default=0)
         progress.append(f"{name}: {iterations}/{config.budget.augment_iterations} iterations")
+        finished.append(run_finished(records, run["modes"], config.augment.patience, config.budget.augment_iterations))
         for mode in run["modes"]:
             base[mode] = run["choice"][mode]
             seen = replay_early_stopping(records, MODE_EVAL_SET[mode], config.augment.patience)
@@ -493,7 +509,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
         for mode, entry in modes.items() if entry is not None and entry["step"] == 0]
     return {
         "modes": {m: modes.get(m) for m in config.modes},
-        "complete": complete,
+        "complete": all(finished) if complete is None else complete,
         "params": (params or {}).get("params"),
         "params_detail": params,
         "direction": None if not base else _direction(base_cells, next(iter(base.values()))["variant"]),

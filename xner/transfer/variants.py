@@ -252,13 +252,13 @@ def summarise_transfer_cell(
 ) -> dict | None:
     """Result body from the cell's logs: per-mode selection, params, progress, data and embedding fingerprints.
 
-    `complete=None` (salvaging a run folder): complete when the log reaches the budget's last epoch; a
-    Cross-Augmented cell salvaged this way is always partial.
+    `complete=None` (salvaging a run folder): complete when the log reaches the budget's last epoch, or for
+    Cross-Augmented when every run's log shows it stopped (patience or iteration budget).
     """
     if config.variant == CROSS_AUGMENTED:
         from xner.transfer.augmented import summarise_augmented_cell
 
-        return summarise_augmented_cell(config, run_dir, base_cells or {}, bool(complete))
+        return summarise_augmented_cell(config, run_dir, base_cells or {}, complete)
     run_dir = Path(run_dir)
     info = json.loads((run_dir / "cell_info.json").read_text(encoding="utf-8"))
     records = read_jsonl(run_dir / TRAIN_SUBDIR / "metrics.jsonl")

@@ -1,0 +1,56 @@
+"""scripts/merge_mode_runs.py: Cross-Augmented cells run one selection mode per process merge into one cell folder
+with every run, the union of the plans and data records, and all modes; a run two modes share is refused."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from xner.errors import XnerError
+
+
+def load_script():
+    path = Path(__file__).resolve().parents[2] / "scripts" / "merge_mode_runs.py"
+    spec = importlib.util.spec_from_file_location("merge_mode_runs_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _mode_cell(root: Path, mode: str, run: str, files: dict, sentences: dict) -> Path:
+    cell = root / mode / "seed1"
+    (cell / run).mkdir(parents=True)
+    (cell / run / "metrics.jsonl").write_text(f'{{"mode": "{mode}"}}\n', encoding="utf-8")
+    info = {"config": {"modes": [mode], "seed": 1}, "plan": {run: {"modes": [mode]}},
+            "data": {"files": files, "sentences": sentences}}
+    (cell / "cell_info.json").write_text(json.dumps(info), encoding="utf-8")
+    (cell / "log.txt").write_text(f"{mode} log\n", encoding="utf-8")
+    return cell
+
+
+def test_merge_keeps_every_run_and_unites_plans_and_data(tmp_path):
+    test = {"fi/test": "t"}
+    sources = {
+        "tgt-dev": _mode_cell(tmp_path, "tgt-dev", "cross-word-step1", test | {"fi/dev": "d"},
+                              {"tgt_dev": 9, "src_dev": None, "tgt_test": 5}),
+        "src-dev": _mode_cell(tmp_path, "src-dev", "cross-shared-step2", test | {"en/dev": "e"},
+                              {"tgt_dev": None, "src_dev": 7, "tgt_test": 5}),
+    }
+    merged = load_script().merge_cell(sources, tmp_path / "out")
+    assert merged["config"]["modes"] == ["tgt-dev", "src-dev"]
+    assert set(merged["plan"]) == {"cross-word-step1", "cross-shared-step2"}
+    assert merged["data"]["files"] == {"fi/test": "t", "fi/dev": "d", "en/dev": "e"}
+    assert merged["data"]["sentences"] == {"tgt_dev": 9, "src_dev": 7, "tgt_test": 5}
+    on_disk = json.loads((tmp_path / "out" / "cell_info.json").read_text(encoding="utf-8"))
+    assert on_disk == merged
+    assert (tmp_path / "out" / "cross-shared-step2" / "metrics.jsonl").read_text() == '{"mode": "src-dev"}\n'
+    assert (tmp_path / "out" / "log.txt").read_text() == "tgt-dev log\nsrc-dev log\n"
+
+
+def test_a_run_planned_by_two_modes_is_refused(tmp_path):
+    sources = {m: _mode_cell(tmp_path, m, "cross-word-step1", {}, {}) for m in ("tgt-dev", "tgt-test")}
+    with pytest.raises(XnerError, match="planned by two modes"):
+        load_script().merge_cell(sources, tmp_path / "out")
