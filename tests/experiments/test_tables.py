@@ -92,6 +92,23 @@ def test_claim_check_gives_the_gain_over_each_seeds_own_start(tmp_path):
     assert "| 1.00 n=1 |" in only and "50.00" not in only  # --only: that budget's results alone
 
 
+def test_a_seed_that_kept_its_start_counts_with_the_bases_own_f1(tmp_path):
+    """Re-evaluated on a GPU, the unchanged start scored 31.11 against the CPU's 31.10: still a tie, not a win."""
+    res = tmp_path / "experiments"
+    augmented = []
+    for seed in (1, 2):
+        r = _result("fi", "cross-augmented", seed, (31.11, 31.11, 31.11), requested=(1, 2))
+        r["modes"]["tgt-dev"].update(step=0)
+        r["base"] = {"tgt-dev": {"variant": "cross-shared", "base_test_f1": 31.10}}
+        augmented.append(r)
+    _write(res, [_result("fi", "cross-shared", 1, (31.10, 31.10, 31.10), requested=(1,)),
+                 _result("fi", "cross-word", 1, (30.0, 30.0, 30.0), requested=(1,)), *augmented])
+    t4 = render_all(res, tmp_path)["table4"].read_text()
+    assert ("- fi: Cross-Augmented > Cross-Shared: **tie** (+0.00 F1; std 0.00 vs n/a; n=2 vs 1); over its own "
+            "starting model +0.00 ± 0.00 F1 (2 of 2 seeds selected the start)") in t4
+    assert "| 31.11 ± 0.00 (max 31.11) n=2 |" in t4  # the row still shows what was measured
+
+
 def test_table5_names_the_mapping_the_results_used(tmp_path):
     res = tmp_path / "experiments"
     rows = [_result("es", v, 1, (40.0, 40.0, 40.0), requested=(1,)) for v in ("cross-shared", "cross-augmented")]
