@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +22,21 @@ def shared_data() -> Path:
         print(f"SKIP: {reason}")
         pytest.skip(reason)
     return root
+
+
+@pytest.fixture
+def load_script(monkeypatch):
+    """Import `scripts/NAME.py` as module NAME, listed in sys.modules for the test (dataclasses look it up there)."""
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, scripts / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, module)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture

@@ -26,16 +26,8 @@ def test_bundle_matches_its_manifest_and_is_small():
     assert bundle.embeddings["es"].dim == 300 and len(bundle.embeddings["en"]) == manifest["embeddings"]["en"]["rows"]
 
 
-def test_bundle_rebuilds_byte_identically(shared_data, tmp_path, monkeypatch):
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parent.parent / "scripts" / "build_demo_data.py"
-    spec = importlib.util.spec_from_file_location("build_demo_data", script)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "build_demo_data", module)  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+def test_bundle_rebuilds_byte_identically(shared_data, tmp_path, load_script):
+    module = load_script("build_demo_data")
     rebuilt = module.build(shared_data, tmp_path, module.BundleConfig())
     assert rebuilt["sha256"] == _manifest()["sha256"]
 

@@ -3,26 +3,16 @@ transfer pack carries no target training label."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 
 
-def load_script():
-    path = Path(__file__).resolve().parents[2] / "scripts" / "pack_data.py"
-    spec = importlib.util.spec_from_file_location("pack_data_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
+def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch, load_script):
     from xner.data.registry import _load_cached, load_split
     from xner.embeddings import load_embeddings
     from xner.model.vocab import UNK, WordIndex
 
-    load_script().pack_data(tmp_path, ("ar",))  # the smallest language
+    load_script("pack_data").pack_data(tmp_path, ("ar",))  # the smallest language
     full = load_embeddings("ar")
     packed = load_embeddings(tmp_path / "emb" / "ar.npy")
     assert len(packed) < len(full)
@@ -38,11 +28,11 @@ def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
     _load_cached.cache_clear()
 
 
-def test_transfer_pack_strips_target_training_labels(shared_data, tmp_path):
+def test_transfer_pack_strips_target_training_labels(shared_data, tmp_path, load_script):
     from xner.data.conll import read_conll
     from xner.data.registry import load_unlabeled
 
-    load_script().pack_data(tmp_path, ("ar",), transfer=True, max_unlabeled=50)
+    load_script("pack_data").pack_data(tmp_path, ("ar",), transfer=True, max_unlabeled=50)
     train = read_conll(tmp_path / "ner" / "ar" / "train.txt")
     assert len(train) == 50 and {t for s in train for t in s.tags} == {"O"}
     assert [s.tokens for s in train] == [s.tokens for s in load_unlabeled("ar")[:50]]

@@ -3,21 +3,12 @@ with every run, the union of the plans and data records, and all modes; a run tw
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from xner.errors import XnerError
-
-
-def load_script():
-    path = Path(__file__).resolve().parents[2] / "scripts" / "merge_mode_runs.py"
-    spec = importlib.util.spec_from_file_location("merge_mode_runs_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _mode_cell(root: Path, mode: str, run: str, files: dict, sentences: dict) -> Path:
@@ -31,7 +22,7 @@ def _mode_cell(root: Path, mode: str, run: str, files: dict, sentences: dict) ->
     return cell
 
 
-def test_merge_keeps_every_run_and_unites_plans_and_data(tmp_path):
+def test_merge_keeps_every_run_and_unites_plans_and_data(tmp_path, load_script):
     test = {"fi/test": "t"}
     sources = {
         "tgt-dev": _mode_cell(tmp_path, "tgt-dev", "cross-word-step1", test | {"fi/dev": "d"},
@@ -39,7 +30,7 @@ def test_merge_keeps_every_run_and_unites_plans_and_data(tmp_path):
         "src-dev": _mode_cell(tmp_path, "src-dev", "cross-shared-step2", test | {"en/dev": "e"},
                               {"tgt_dev": None, "src_dev": 7, "tgt_test": 5}),
     }
-    merged = load_script().merge_cell(sources, tmp_path / "out")
+    merged = load_script("merge_mode_runs").merge_cell(sources, tmp_path / "out")
     assert merged["config"]["modes"] == ["tgt-dev", "src-dev"]
     assert set(merged["plan"]) == {"cross-word-step1", "cross-shared-step2"}
     assert merged["data"]["files"] == {"fi/test": "t", "fi/dev": "d", "en/dev": "e"}
@@ -50,7 +41,7 @@ def test_merge_keeps_every_run_and_unites_plans_and_data(tmp_path):
     assert (tmp_path / "out" / "log.txt").read_text() == "tgt-dev log\nsrc-dev log\n"
 
 
-def test_a_run_planned_by_two_modes_is_refused(tmp_path):
+def test_a_run_planned_by_two_modes_is_refused(tmp_path, load_script):
     sources = {m: _mode_cell(tmp_path, m, "cross-word-step1", {}, {}) for m in ("tgt-dev", "tgt-test")}
     with pytest.raises(XnerError, match="planned by two modes"):
-        load_script().merge_cell(sources, tmp_path / "out")
+        load_script("merge_mode_runs").merge_cell(sources, tmp_path / "out")
