@@ -165,7 +165,8 @@ def salvage(
                                           "machine (e.g. 'NVIDIA H200 (16 CPUs)'); recorded in each result."),
 ) -> None:
     """Write results for cells that have a run folder but no result (killed, or run folders copied from another
-    machine) from their eval logs; complete only when the log covers the whole budget. Give the same --budget,
+    machine) from their eval logs; complete only when the log covers the whole budget (Cross-Augmented: when
+    every run stopped by patience or at its iteration limit). Give the same --budget,
     --tag, --set and --device the grid ran with."""
     from rich.console import Console
 
