@@ -3,7 +3,6 @@ transfer pack carries no target training label."""
 
 from __future__ import annotations
 
-
 import numpy as np
 
 
