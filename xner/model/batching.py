@@ -4,6 +4,10 @@
 `corpus.batch(indices, device)` gathers a `Batch`: word rows (B, T), a mask, and the characters of
 the batch's *unique* word types (U, L) so the char LSTM runs once per type, not once per token.
 `make_batch(sentences, lang, vocab, device)` does both for a one-off list.
+`inference_batch(token_lists, lang, vocab, device)` is the lean builder for tagging: no gold tags and
+no char ids, only the batch's unique word strings (`type_words`), which the tagger looks up in its char
+feature cache (`xner.model.char_encoder.CharFeatureCache`); a few Python lookups instead of the numpy
+gathers, which cost more than the model itself for one short sentence.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ class Batch:
     word_rows: torch.Tensor  # (B, T) rows of the word matrix, PAD beyond each length
     mask: torch.Tensor  # (B, T) bool, True on real tokens (left-aligned)
     lengths: torch.Tensor  # (B,) int64 on CPU (what pack_padded_sequence wants)
-    chars: torch.Tensor  # (U, L) char ids of the batch's unique word types, PAD-padded
-    char_lengths: torch.Tensor  # (U,) int64 on CPU
+    chars: torch.Tensor | None  # (U, L) char ids of the batch's unique word types, PAD-padded (None: from type_words)
+    char_lengths: torch.Tensor | None  # (U,) int64 on CPU
     token_types: torch.Tensor  # (B, T) index into the U unique types (0 on padding)
     tags: torch.Tensor | None  # (B, T) gold tag ids (0 on padding), or None
     indices: np.ndarray  # (B,) positions of these sentences in their corpus
+    type_words: Sequence[str] | None = None  # (U,) the unique word types as strings (keys of the char cache)
 
     @property
     def size(self) -> int:
@@ -58,6 +63,7 @@ class EncodedCorpus:
             (type_index.setdefault(w, len(type_index)) for w in tokens), dtype=np.int64, count=len(tokens)
         )  # (total_tokens,)
         types = list(type_index)
+        self.types = types  # (n_types,) strings
         self.word_rows = vocab.words.rows(tokens, lang)  # (total_tokens,)
         type_rows = vocab.words.rows(types, lang)
         self.type_in_vocab = type_rows != UNK  # (n_types,) True where the word has an embedding (exact or lower)
@@ -107,6 +113,7 @@ class EncodedCorpus:
             token_types=torch.from_numpy(token_types).to(device),
             tags=tags,
             indices=indices,
+            type_words=[self.types[u] for u in unique.tolist()],
         )
 
     def oov_token_mask(self) -> np.ndarray:
@@ -126,3 +133,40 @@ def make_batch(
     """Encode and batch a small list of sentences in one call."""
     corpus = EncodedCorpus(sentences, lang, vocab, with_tags=with_tags)
     return corpus.batch(np.arange(len(corpus)), device)
+
+
+def inference_batch(
+    token_lists: Sequence[Sequence[str]], lang: str, vocab: TaggerVocab, device: str | torch.device = "cpu"
+) -> Batch:
+    """A tag-free `Batch` of non-empty token lists with `type_words` and no char ids (see the module docstring).
+
+    Same word rows and mask as `EncodedCorpus(...).batch(...)`; types are numbered by first occurrence."""
+    lengths = [len(tokens) for tokens in token_lists]
+    if min(lengths) == 0:
+        raise XnerError("empty sentences cannot be encoded; drop them first")
+    flat = [w for tokens in token_lists for w in tokens]
+    type_index: dict[str, int] = {}
+    types = [type_index.setdefault(w, len(type_index)) for w in flat]
+    rows = vocab.words.rows(flat, lang)  # (n_tokens,)
+    width = max(lengths)
+    if len(token_lists) == 1:
+        word_rows, token_types = rows[None], np.asarray(types, dtype=np.int64)[None]  # (1, T)
+        mask = np.ones((1, width), dtype=bool)
+    else:
+        mask = np.arange(width)[None, :] < np.asarray(lengths)[:, None]  # (B, T)
+        word_rows = np.full(mask.shape, PAD, dtype=np.int64)
+        word_rows[mask] = rows
+        token_types = np.zeros(mask.shape, dtype=np.int64)
+        token_types[mask] = types
+    return Batch(
+        lang=lang,
+        word_rows=torch.from_numpy(word_rows).to(device),
+        mask=torch.from_numpy(mask).to(device),
+        lengths=torch.tensor(lengths, dtype=torch.int64),
+        chars=None,
+        char_lengths=None,
+        token_types=torch.from_numpy(token_types).to(device),
+        tags=None,
+        indices=np.arange(len(token_lists)),
+        type_words=list(type_index),
+    )

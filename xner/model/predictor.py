@@ -5,20 +5,28 @@
   `oov_breakdown=True` adds F1 on sentences with / without embedding-OOV words and the recall of gold
   entities that contain an OOV word vs. those that do not (evidence for weak-embedding gaps);
 - `tokenize(text)` -> tokens with character offsets; `Predictor(model).tag(text)` -> entity spans.
+
+`fast=True` (the default everywhere) is the inference path that reuses work: lean batches
+(`inference_batch`) whose char features come from the tagger's word-type cache, numpy Viterbi, and
+IOB2 conversion by a pair table. `fast=False` is the earlier path (`EncodedCorpus` batches, char BiLSTM
+on every batch, torch Viterbi, per-sentence scheme conversion), kept so that `benchmarks/bench_tagger.py`
+and `benchmarks/bench_serve.py` measure both in one run; both give the same tags (tested on real data).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 import torch
 
 from xner.data.conll import Sentence
-from xner.model.batching import EncodedCorpus
+from xner.model.batching import EncodedCorpus, inference_batch
 from xner.model.tagger import Tagger
+from xner.model.vocab import TagVocab
 
 # Numbers keep inner . , : (3.5, 1,000, 12:30); dotted abbreviations stay whole (U.S.); words keep inner
 # hyphens/apostrophes; any other non-space character is a token of its own. Close to CoNLL tokenisation.
@@ -68,47 +76,79 @@ def fast_span_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]
 
 def predict_ids(
     model: Tagger, token_lists: Sequence[Sequence[str]], lang: str | None = None, batch_size: int = 256,
-    corpus: EncodedCorpus | None = None,
+    corpus: EncodedCorpus | None = None, fast: bool = True,
 ) -> list[list[int]]:
     """Viterbi tag ids per sentence; empty sentences give []. `corpus`: these sentences already encoded
-    (none empty), e.g. a dev set scored at every evaluation step."""
+    (none empty), e.g. a dev set scored at every evaluation step. Batches are sorted by length (longest
+    first, stable), so padding stays small; `fast`: see the module docstring."""
     lang = lang or model.default_lang
     keep = [i for i, toks in enumerate(token_lists) if len(toks) > 0]
     out: list[list[int]] = [[] for _ in token_lists]
     if not keep:
         return out
-    if corpus is None:
+    if corpus is not None and len(corpus) != len(keep):
+        raise ValueError("the encoded corpus does not match the sentences")
+    if corpus is None and not fast:
         sentences = [Sentence(tuple(token_lists[i]), ("O",) * len(token_lists[i])) for i in keep]
         corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
-    elif len(corpus) != len(keep):
-        raise ValueError("the encoded corpus does not match the sentences")
+    old = {"fast": False} if not fast and isinstance(model, Tagger) else {}
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            for batch in corpus.batches_in_order(batch_size, model.device):
-                for pos, path in zip(batch.indices, model.decode(batch)):
-                    out[keep[pos]] = path
+            if corpus is not None:
+                for batch in corpus.batches_in_order(batch_size, model.device):
+                    for pos, path in zip(batch.indices, model.decode(batch, **old)):
+                        out[keep[pos]] = path
+            else:
+                order = sorted(keep, key=lambda i: -len(token_lists[i]))  # stable, as batches_in_order
+                device = model.device
+                for start in range(0, len(order), batch_size):
+                    chunk = order[start : start + batch_size]
+                    batch = inference_batch([token_lists[i] for i in chunk], lang, model.vocab, device)
+                    for i, path in zip(chunk, model.decode(batch)):
+                        out[i] = path
     finally:
         model.train(was_training)
     return out
 
 
+@lru_cache(maxsize=32)
+def _iob2_table(tags: tuple[str, ...], scheme: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """IOB2 tag of a predicted id given the previous id: `TagVocab.decode_iob2` is exactly such a pair
+    function (S->B and E->I, then an I- that starts an entity becomes B-, which depends only on the type
+    and O-ness of the previous input tag), so one table lookup per token replaces the conversion."""
+    vocab = TagVocab(list(tags), scheme)
+    ids = range(len(tags))
+    first = tuple(vocab.decode_iob2([c])[0] for c in ids)
+    after = tuple(tuple(vocab.decode_iob2([p, c])[1] for c in ids) for p in ids)
+    return first, after
+
+
+def ids_to_iob2(tags: TagVocab, paths: Sequence[Sequence[int]]) -> list[list[str]]:
+    """Tag-id paths -> IOB2 tag lists, equal to `[tags.decode_iob2(p) for p in paths]`."""
+    first, after = _iob2_table(tuple(tags.tags), tags.scheme)
+    return [[first[p[0]]] + [after[a][b] for a, b in zip(p, p[1:])] if p else [] for p in paths]
+
+
 def predict(
     model: Tagger, token_lists: Sequence[Sequence[str]], lang: str | None = None, batch_size: int = 256,
-    corpus: EncodedCorpus | None = None,
+    corpus: EncodedCorpus | None = None, fast: bool = True,
 ) -> list[list[str]]:
     """IOB2 tags per sentence."""
-    return [model.vocab.tags.decode_iob2(ids) for ids in predict_ids(model, token_lists, lang, batch_size, corpus)]
+    paths = predict_ids(model, token_lists, lang, batch_size, corpus, fast)
+    if fast:
+        return ids_to_iob2(model.vocab.tags, paths)
+    return [model.vocab.tags.decode_iob2(ids) for ids in paths]
 
 
 def evaluate(
     model: Tagger, sentences: Sequence[Sentence], lang: str | None = None, batch_size: int = 256,
-    oov_breakdown: bool = False, corpus: EncodedCorpus | None = None,
+    oov_breakdown: bool = False, corpus: EncodedCorpus | None = None, fast: bool = True,
 ) -> dict:
     """CoNLL span scores (percent) of the model's IOB2 predictions against the gold tags."""
     lang = lang or model.default_lang
-    pred = predict(model, [s.tokens for s in sentences], lang, batch_size, corpus)
+    pred = predict(model, [s.tokens for s in sentences], lang, batch_size, corpus, fast)
     gold = [list(s.tags) for s in sentences]
     scores = fast_span_scores(gold, pred)
     if oov_breakdown:
@@ -145,11 +185,14 @@ def _oov_breakdown(model: Tagger, sentences: Sequence[Sentence], lang: str, gold
 
 
 class Predictor:
-    """What `xner.load(path)` returns: a trained tagger ready for `predict` and `tag`."""
+    """What `xner.load(path)` returns: a trained tagger ready for `predict` and `tag`.
 
-    def __init__(self, model: Tagger, batch_size: int = 256):
+    `fast=False` selects the old inference path (for benchmarks; same tags, see the module docstring)."""
+
+    def __init__(self, model: Tagger, batch_size: int = 256, fast: bool = True):
         self.model = model
         self.batch_size = batch_size
+        self.fast = fast
         model.eval()
 
     @property
@@ -161,10 +204,10 @@ class Predictor:
         return self.model.default_lang
 
     def predict(self, token_lists: Sequence[Sequence[str]], lang: str | None = None) -> list[list[str]]:
-        return predict(self.model, token_lists, lang, self.batch_size)
+        return predict(self.model, token_lists, lang, self.batch_size, fast=self.fast)
 
     def evaluate(self, sentences: Sequence[Sentence], lang: str | None = None, oov_breakdown: bool = False) -> dict:
-        return evaluate(self.model, sentences, lang, self.batch_size, oov_breakdown)
+        return evaluate(self.model, sentences, lang, self.batch_size, oov_breakdown, fast=self.fast)
 
     def tag_tokens(self, text: str, lang: str | None = None) -> list[list[tuple[Token, str]]]:
         """Each non-empty line of `text` as one sentence: (token, IOB2 tag) pairs with offsets into `text`."""

@@ -5,7 +5,10 @@ API used by the transfer stage:
 - `Tagger.features(batch)` -> (B, T, 2*word_hidden): word BiLSTM outputs (the encoder features);
 - `Tagger.emissions(features)` -> (B, T, n_tags);
 - `Tagger.loss(batch)` -> CRF negative log-likelihood (mean over the batch by default);
-- `Tagger.decode(batch)` -> Viterbi paths (tag ids, cut to each length);
+- `Tagger.decode(batch, fast=True)` -> Viterbi paths (tag ids, cut to each length); `fast=False` is the
+  old path (no char feature cache, torch Viterbi), kept so that benchmarks measure both in one run;
+- `Tagger.char_cache`: a `CharFeatureCache` of word-type char features, used whenever the model runs
+  in eval mode without gradients (`capacity` = `char_cache_size`; dropped when any char weight changes);
 - `build_tagger(config, tables, train, scheme, ...)` builds vocabularies, word matrix and model at once;
 - `count_parameters(model)` -> parameters excluding the word embeddings (paper Table 4's count).
 """
@@ -20,7 +23,7 @@ from torch import nn
 
 from xner.data.conll import Sentence
 from xner.model.batching import Batch
-from xner.model.char_encoder import CharEncoder
+from xner.model.char_encoder import CharEncoder, CharFeatureCache
 from xner.model.config import TaggerConfig
 from xner.model.crf import CRF
 from xner.model.scorer import Dropout, TagScorer
@@ -29,7 +32,8 @@ from xner.model.word_encoder import WordEncoder
 
 
 class Tagger(nn.Module):
-    def __init__(self, config: TaggerConfig, vocab: TaggerVocab, word_vectors: np.ndarray | torch.Tensor):
+    def __init__(self, config: TaggerConfig, vocab: TaggerVocab, word_vectors: np.ndarray | torch.Tensor,
+                 char_cache_size: int = 65536):
         super().__init__()
         self.config = config
         self.vocab = vocab
@@ -45,6 +49,7 @@ class Tagger(nn.Module):
         if config.use_char:
             self.char_encoder = CharEncoder(len(vocab.chars), config.char_dim, config.char_hidden, config.shared_weights)
             input_dim += self.char_encoder.output_dim
+        self.char_cache = CharFeatureCache(char_cache_size) if self.char_encoder is not None else None
         self.input_dropout = Dropout(config.dropout)
         self.word_encoder = WordEncoder(input_dim, config.word_hidden, config.shared_weights)
         self.scorer = TagScorer(self.word_encoder.output_dim, len(vocab.tags), config.dense_dim, config.dropout)
@@ -62,18 +67,28 @@ class Tagger(nn.Module):
     def default_lang(self) -> str:
         return self.vocab.default_lang
 
-    def token_inputs(self, batch: Batch) -> torch.Tensor:
-        """[word vector ; char feature] per token, before dropout: (B, T, word_dim [+ 2*char_hidden])."""
+    def token_inputs(self, batch: Batch, use_cache: bool = True) -> torch.Tensor:
+        """[word vector ; char feature] per token, before dropout: (B, T, word_dim [+ 2*char_hidden]).
+
+        The char features come from `char_cache` when the model is frozen here (eval mode, no gradients)
+        and the batch names its word types; otherwise the char BiLSTM runs on the batch's types."""
         words = self.word_embedding(batch.word_rows)  # (B, T, word_dim)
         if self.char_encoder is None:
             return words
-        per_type = self.char_encoder(batch.chars, batch.char_lengths)  # (U, 2C)
+        frozen = not self.training and not torch.is_grad_enabled()
+        if batch.type_words is not None and (batch.chars is None or (use_cache and frozen)):
+            if frozen:
+                per_type = self.char_cache.features(self.char_encoder, self.vocab.chars, batch.type_words)  # (U, 2C)
+            else:
+                per_type = self.char_encoder.encode_words(self.vocab.chars, batch.type_words)  # (U, 2C)
+        else:
+            per_type = self.char_encoder(batch.chars, batch.char_lengths)  # (U, 2C)
         chars = per_type[batch.token_types]  # (B, T, 2C)
         return torch.cat([words, chars], dim=-1)  # (B, T, word_dim + 2C)
 
-    def features(self, batch: Batch) -> torch.Tensor:
+    def features(self, batch: Batch, use_cache: bool = True) -> torch.Tensor:
         """Encoder outputs (B, T, 2*word_hidden); zeros on padding."""
-        x = self.input_dropout(self.token_inputs(batch))  # (B, T, D)
+        x = self.input_dropout(self.token_inputs(batch, use_cache))  # (B, T, D)
         return self.word_encoder(x, batch.lengths)  # (B, T, 2H)
 
     def emissions(self, features: torch.Tensor) -> torch.Tensor:
@@ -85,7 +100,9 @@ class Tagger(nn.Module):
         return self.crf.nll(self.emissions(self.features(batch)), batch.tags, batch.mask, reduction)
 
     @torch.no_grad()
-    def decode(self, batch: Batch) -> list[list[int]]:
+    def decode(self, batch: Batch, fast: bool = True) -> list[list[int]]:
+        if not fast:  # the old path: char BiLSTM on every batch, torch Viterbi
+            return self.crf.decode_torch(self.emissions(self.features(batch, use_cache=False)), batch.mask)
         return self.crf.decode(self.emissions(self.features(batch)), batch.mask)
 
 
