@@ -63,3 +63,21 @@ def test_nll_gradient_flows_and_probabilities_sum_to_one():
     assert abs(float(total.detach())) < 1e-5  # log of the sum of all path probabilities = 0
     crf.nll(emissions, torch.zeros(1, 3, dtype=torch.long), mask).backward()
     assert emissions.grad is not None and crf.transitions.grad is not None
+
+
+def test_numpy_viterbi_equals_torch_viterbi():
+    torch.manual_seed(3)
+    for boundary, integer in ((True, False), (False, False), (True, True)):
+        crf = CRF(9, boundary=boundary)
+        if integer:  # integer scores: many exact ties, which both must break the same way
+            with torch.no_grad():
+                for p in crf.parameters():
+                    p.copy_(torch.randint(-2, 3, p.shape))
+        for lengths in ([7, 1, 5, 7, 2], [6, 6, 6], [1], [4]):
+            lengths = torch.tensor(lengths)
+            width = int(lengths.max())
+            emissions = torch.randn(len(lengths), width, 9)
+            if integer:
+                emissions = emissions.round()
+            mask = torch.arange(width)[None, :] < lengths[:, None]
+            assert crf.decode(emissions, mask) == crf.decode_torch(emissions, mask)

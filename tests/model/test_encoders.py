@@ -39,3 +39,23 @@ def test_shared_bilstm_is_one_lstm_read_both_ways():
     rev_out, _ = shared.forward_lstm(rev)
     assert torch.allclose(out[0, :3, 4:], rev_out[0].flip(0), atol=1e-6)
     assert torch.all(out[0, 3:] == 0)  # padding stays zero
+
+
+def test_unpadded_and_fused_paths_are_bit_identical_and_not_saved():
+    """No padding: flip instead of gather (with gradients) and one fused bidirectional call (without)."""
+    torch.manual_seed(0)
+    ours = BiLSTM(5, 4)
+    x = torch.randn(3, 6, 5)
+    full = torch.tensor([6, 6, 6])
+    padded_out, padded_final = ours(torch.cat([x, torch.zeros(1, 6, 5)]), torch.tensor([6, 6, 6, 2]))
+    flip_out, flip_final = ours(x, full)  # gradients on: flip path
+    with torch.no_grad():
+        fused_out, fused_final = ours(x, full)
+    assert torch.equal(flip_out, padded_out[:3]) and torch.equal(flip_final, padded_final[:3])
+    assert torch.equal(fused_out, flip_out.detach()) and torch.equal(fused_final, flip_final.detach())
+    assert set(ours.state_dict()) == {f"{d}_lstm.{n}" for d in ("forward", "backward")
+                                      for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")}
+    with torch.no_grad():  # the fused call follows in-place weight changes (same parameter objects)
+        ours.backward_lstm.weight_hh_l0.mul_(2)
+        again, _ = ours(x, full)
+    assert torch.equal(again, ours(x, full)[0].detach())

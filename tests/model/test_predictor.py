@@ -81,3 +81,79 @@ def test_oov_breakdown_counts(trained_model, en_small):
     assert scores["token_oov_rate"] > 0  # a 5,000-row table misses some dev words
     oov_only = Sentence(("Qwxzzy",), ("B-PER",))
     assert xner.load(trained_model[1]).evaluate([oov_only], oov_breakdown=True)["oov"]["token_oov_rate"] == 100.0
+
+
+def test_fast_path_gives_the_old_paths_tags_on_real_data(trained_model, en_small):
+    """Cached char features, lean batches, numpy Viterbi and the IOB2 table change no tag (batch 1 and 64,
+    cold and warm cache), and the cache really is used on the second pass."""
+    model, _ = trained_model
+    train, dev, _ = en_small
+    tokens = [list(s.tokens) for s in dev] + [list(s.tokens) for s in train[:100]]
+    for batch_size in (1, 64):
+        old = Predictor(model, batch_size, fast=False).predict(tokens)
+        model.char_cache.clear()
+        model.char_cache.misses = 0
+        new = Predictor(model, batch_size)
+        cold = new.predict(tokens)
+        assert model.char_cache.misses == len({w for t in tokens for w in t})  # each type computed once
+        warm = new.predict(tokens)
+        assert cold == old and warm == old
+        assert model.char_cache.misses == len({w for t in tokens for w in t})  # no type computed again
+
+
+def test_char_cache_features_equal_the_encoder_and_follow_weight_changes(trained_model):
+    import torch
+
+    model, _ = trained_model
+    model.eval()
+    words = ["Germany", "said", "John", "Smith", "of", "Reuters", "in", "London", "."]
+    vocab, encoder, cache = model.vocab.chars, model.char_encoder, model.char_cache
+    with torch.no_grad():
+        cache.features(encoder, vocab, words[:4])  # some cached, some not
+        assert torch.allclose(cache.features(encoder, vocab, words), encoder.encode_words(vocab, words), atol=1e-6)
+        saved = encoder.state_dict()
+        saved = {k: v.clone() for k, v in saved.items()}
+        encoder.lstm.forward_lstm.weight_hh_l0.add_(0.5)  # an in-place update, as an optimiser step does
+        changed = cache.features(encoder, vocab, words)
+        assert len(cache) == len(words)  # the old rows were dropped
+        assert torch.allclose(changed, encoder.encode_words(vocab, words), atol=1e-6)
+        encoder.load_state_dict(saved)
+        assert torch.allclose(cache.features(encoder, vocab, words), encoder.encode_words(vocab, words), atol=1e-6)
+
+
+def test_char_cache_is_bounded_and_unused_while_training(trained_model, en_small):
+    import torch
+
+    from xner.model.batching import make_batch
+    from xner.model.char_encoder import CharFeatureCache
+
+    model, _ = trained_model
+    encoder, vocab = model.char_encoder, model.vocab.chars
+    cache = CharFeatureCache(capacity=3)
+    with torch.no_grad():
+        cache.features(encoder, vocab, ["a", "b"])
+        cache.features(encoder, vocab, ["c", "a"])  # "a" is now the most recent
+        out = cache.features(encoder, vocab, ["d"])  # evicts "b", the least recently used
+        assert len(cache) == 3 and cache.misses == 4
+        assert torch.allclose(out, encoder.encode_words(vocab, ["d"]), atol=1e-6)
+        cache.features(encoder, vocab, ["a", "c"])
+        assert cache.misses == 4  # both still held
+        cache.features(encoder, vocab, ["w", "x", "y", "z"])  # more than the capacity: computed, not stored
+        assert cache.misses == 8 and len(cache) == 3
+    model.train()
+    hits, misses = model.char_cache.hits, model.char_cache.misses
+    model.loss(make_batch(en_small[0][:4], "en", model.vocab)).backward()  # training: the char BiLSTM runs
+    assert (model.char_cache.hits, model.char_cache.misses) == (hits, misses)
+    model.zero_grad(set_to_none=True)
+    model.eval()
+
+
+def test_iob2_table_equals_the_scheme_conversion():
+    from xner.model.predictor import ids_to_iob2
+    from xner.model.vocab import TagVocab
+
+    rng = random.Random(0)
+    for scheme, prefixes in (("IOBES", "BIES"), ("IOB2", "BI")):
+        tags = TagVocab(["O"] + [f"{p}-{t}" for t in ("LOC", "PER") for p in prefixes], scheme)
+        paths = [[rng.randrange(len(tags)) for _ in range(rng.randrange(0, 12))] for _ in range(500)]
+        assert ids_to_iob2(tags, paths) == [tags.decode_iob2(p) for p in paths]

@@ -30,6 +30,16 @@ class CRF(nn.Module):
             self.register_parameter("start", None)
             self.register_parameter("end", None)
 
+    def _numpy_scores(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """float32 numpy copies of transitions, start, end; rebuilt when any of them changes."""
+        params = [p for p in (self.transitions, self.start, self.end) if p is not None]
+        key = tuple((p.data_ptr(), p._version) for p in params)
+        if self.__dict__.get("_numpy_key") != key:
+            arrays = [p.detach().float().cpu().numpy().copy() for p in params] + [None, None]
+            self.__dict__["_numpy"] = (arrays[0], arrays[1], arrays[2])
+            self.__dict__["_numpy_key"] = key
+        return self.__dict__["_numpy"]
+
     def _start(self, emissions: torch.Tensor) -> torch.Tensor:
         return emissions if self.start is None else emissions + self.start  # (B, n)
 
@@ -72,12 +82,12 @@ class CRF(nn.Module):
         """Viterbi: best tag path of each sequence, as lists cut to each length."""
         em = emissions.detach().float().cpu().numpy()  # (B, T, n)
         lengths = mask.sum(1).cpu().numpy()  # (B,)
-        trans = self.transitions.detach().float().cpu().numpy()  # (n, n)
+        trans, start, end = self._numpy_scores()
         batch, width, n = em.shape
-        score = em[:, 0] if self.start is None else em[:, 0] + self.start.detach().float().cpu().numpy()  # (B, n)
+        score = em[:, 0] if start is None else em[:, 0] + start  # (B, n)
         padded = bool((lengths < width).any())
         back = np.empty((max(width - 1, 0), batch, n), dtype=np.int64)  # backpointers
-        keep = np.broadcast_to(np.arange(n), (batch, n))  # on padding: stay
+        keep = np.broadcast_to(np.arange(n), (batch, n)) if padded else None  # on padding: stay
         for t in range(1, width):
             cand = score[:, :, None] + trans  # (B, n, n): from i to j
             arg = cand.argmax(axis=1)  # (B, n)
@@ -88,8 +98,8 @@ class CRF(nn.Module):
                 back[t - 1] = np.where(on, arg, keep)
             else:
                 score, back[t - 1] = best, arg
-        if self.end is not None:
-            score = score + self.end.detach().float().cpu().numpy()
+        if end is not None:
+            score = score + end
         current = score.argmax(axis=1)  # (B,)
         path = np.empty((batch, width), dtype=np.int64)
         path[:, width - 1] = current

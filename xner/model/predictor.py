@@ -93,7 +93,8 @@ def predict_ids(
         corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
     old = {"fast": False} if not fast and isinstance(model, Tagger) else {}
     was_training = model.training
-    model.eval()
+    if was_training:  # eval() and train() walk the module tree: skip both when already in eval mode
+        model.eval()
     try:
         with torch.no_grad():
             if corpus is not None:
@@ -109,7 +110,8 @@ def predict_ids(
                     for i, path in zip(chunk, model.decode(batch)):
                         out[i] = path
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     return out
 
 
