@@ -11,6 +11,14 @@ machine's CPUs, so the numbers are a lower bound for a server with cores of its 
 Without `--model`, the script first trains the model it serves: the paper's architecture
 (`TaggerConfig()` defaults) on the first 1,000 Spanish training sentences, 1 epoch, 20,000 embedding
 rows. Latency depends on the architecture and vocabulary, not on how well the weights were trained.
+
+    python benchmarks/bench_serve.py --latency-old-vs-new [--model DIR] [--requests 1000]
+
+measures instead the latency of one-sentence requests, one at a time, with the old and the new
+inference path (`Predictor(fast=False)` / `Predictor(fast=True)`, see `xner.model.predictor`) side
+by side in one run: two servers of the same app (`create_app`, uvicorn) in this process, each with its
+own copy of the model, and requests sent alternately to each. Writes p50/p90/mean per path and the
+p50 ratio to `results/bench_serve_latency.json`.
 """
 
 from __future__ import annotations
@@ -106,6 +114,106 @@ def run_one(model_dir: Path, texts: list[str], args, batching: bool) -> dict:
     return {"url": url, "batching": batching, **result}
 
 
+def serve_in_thread(tagger, lang: str, source: str, threads: list) -> str:
+    """`create_app` with `tagger` on a free loopback port, run by uvicorn in a daemon thread; its base URL."""
+    import threading
+
+    import uvicorn
+
+    from xner.serve.app import ServeLimits, create_app
+    from xner.serve.process import LOOPBACK, free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app({lang: (source, tagger)}, ServeLimits()), host=LOOPBACK,
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:  # bounded by the deadline
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the benchmark server did not start")
+        time.sleep(0.05)
+    threads.append((server, thread))
+    return f"http://{LOOPBACK}:{port}"
+
+
+def latency_old_vs_new(args) -> None:
+    """p50 latency of one-sentence requests, old vs new inference path, alternating, in one run."""
+    import httpx
+
+    from xner.data.registry import load_split, split_path
+    from xner.experiments.provenance import git_info, machine_info
+    from xner.io import write_json_atomic
+    from xner.model.persistence import load_model
+    from xner.model.predictor import Predictor
+    from xner.threads import configure_threads
+
+    configure_threads(args.server_threads)
+    load_before = os.getloadavg()
+    texts = [" ".join(s.tokens) for s in list(load_split("es", "dev"))[: args.sentences]]
+    paths = ("old", "new")
+    latencies: dict[str, list[float]] = {p: [] for p in paths}
+    servers: list = []
+    with tempfile.TemporaryDirectory(prefix="xner-bench-latency-") as tmp:
+        if args.model:
+            model_dir, model_info = args.model, {"path": str(args.model)}
+        else:
+            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
+            model_info = train_model(Path(tmp), 1000, 20000)
+            model_dir = Path(tmp) / "model"
+        urls = {p: serve_in_thread(Predictor(load_model(model_dir), fast=p == "new"), "es", str(model_dir), servers)
+                for p in paths}
+        try:
+            with httpx.Client(timeout=60.0, trust_env=False) as client:
+                for i in range(args.warmup + args.requests):
+                    text = texts[i % len(texts)]
+                    for p in (paths if i % 2 == 0 else paths[::-1]):  # alternate who goes first
+                        t = time.perf_counter()
+                        r = client.post(urls[p] + "/tag", json={"text": text, "lang": "es"})
+                        elapsed = time.perf_counter() - t
+                        if r.status_code != 200:
+                            raise RuntimeError(f"{p} server answered {r.status_code}: {r.text[:200]}")
+                        if i >= args.warmup:
+                            latencies[p].append(elapsed)
+        finally:
+            for server, thread in servers:
+                server.should_exit = True
+                thread.join(timeout=15)
+
+    def summary(values: list[float]) -> dict:
+        ms = np.array(values) * 1000
+        return {"requests": len(ms), "p50": round(float(np.percentile(ms, 50)), 3),
+                "p90": round(float(np.percentile(ms, 90)), 3), "mean": round(float(ms.mean()), 3)}
+
+    first = max(0, min(args.requests, len(texts) - args.warmup))  # requests whose sentence was not sent before
+    runs = {p: {"all": summary(latencies[p]), "first_sight_of_each_sentence": summary(latencies[p][:first]) if first else None}
+            for p in paths}
+    ratio = round(runs["old"]["all"]["p50"] / runs["new"]["all"]["p50"], 2)
+    for p in paths:
+        print(f"{p}: p50 {runs[p]['all']['p50']} ms, p90 {runs[p]['all']['p90']} ms", file=sys.stderr)
+    print(f"p50 old / new: {ratio}", file=sys.stderr)
+    out = args.out if args.out != Path("results/bench_serve.json") else Path("results/bench_serve_latency.json")
+    write_json_atomic(out, {
+        "what": "latency of one-sentence POST /tag requests, one at a time, old vs new inference path, alternating "
+                "between two servers of the same app in one process (client on the same machine)",
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "requests_per_path": args.requests, "warmup_requests_per_path": args.warmup,
+        "p50_ratio_old_over_new": ratio, "runs": runs,
+        "payload": {"data": str(split_path("es", "dev")), "sentences": len(texts), "as": "raw text, one sentence per request",
+                    "cycled": "request i sends sentence i mod sentences, so later requests repeat earlier ones (as a "
+                              "served model sees repeated vocabulary); first_sight_of_each_sentence covers the first pass"},
+        "model": model_info,
+        "server": {"torch_threads": args.server_threads, "host": "127.0.0.1"},
+        "machine": machine_info("cpu"),
+        "load_average_1_5_15m": {"before": [round(x, 2) for x in load_before],
+                                 "after": [round(x, 2) for x in os.getloadavg()]},
+        "python": platform.python_version(),
+        "git": git_info(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    print(f"wrote {out}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, help="A saved tagger folder (default: train one, see above).")
@@ -115,7 +223,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=500, help="Distinct Spanish dev sentences cycled through.")
     parser.add_argument("--server-threads", type=int, default=1, help="torch threads of the server.")
     parser.add_argument("--out", type=Path, default=Path("results/bench_serve.json"))
+    parser.add_argument("--latency-old-vs-new", action="store_true",
+                        help="Only the one-sentence latency of the old vs the new inference path (see above).")
     args = parser.parse_args()
+    if args.latency_old_vs_new:
+        latency_old_vs_new(args)
+        return
 
     from xner.data.registry import load_split, split_path
     from xner.experiments.provenance import git_info, machine_info

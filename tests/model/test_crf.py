@@ -73,7 +73,7 @@ def test_numpy_viterbi_equals_torch_viterbi():
             with torch.no_grad():
                 for p in crf.parameters():
                     p.copy_(torch.randint(-2, 3, p.shape))
-        for lengths in ([7, 1, 5, 7, 2], [6, 6, 6], [1], [4]):
+        for lengths in ([7, 1, 5, 7, 2], [6, 6, 6], [1], [4]):  # all at most NUMPY_VITERBI_MAX_BATCH
             lengths = torch.tensor(lengths)
             width = int(lengths.max())
             emissions = torch.randn(len(lengths), width, 9)

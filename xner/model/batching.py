@@ -144,13 +144,15 @@ def inference_batch(
     lengths = [len(tokens) for tokens in token_lists]
     if min(lengths) == 0:
         raise XnerError("empty sentences cannot be encoded; drop them first")
-    flat = [w for tokens in token_lists for w in tokens]
     type_index: dict[str, int] = {}
-    types = [type_index.setdefault(w, len(type_index)) for w in flat]
-    rows = vocab.words.rows(flat, lang)  # (n_tokens,)
+    add = type_index.setdefault
+    types = np.fromiter((add(w, len(type_index)) for tokens in token_lists for w in tokens), dtype=np.int64,
+                        count=sum(lengths))  # (n_tokens,)
+    type_words = list(type_index)
+    rows = vocab.words.rows(type_words, lang)[types]  # (n_tokens,): one lookup per type
     width = max(lengths)
     if len(token_lists) == 1:
-        word_rows, token_types = rows[None], np.asarray(types, dtype=np.int64)[None]  # (1, T)
+        word_rows, token_types = rows[None], types[None]  # (1, T)
         mask = np.ones((1, width), dtype=bool)
     else:
         mask = np.arange(width)[None, :] < np.asarray(lengths)[:, None]  # (B, T)
@@ -168,5 +170,5 @@ def inference_batch(
         token_types=torch.from_numpy(token_types).to(device),
         tags=None,
         indices=np.arange(len(token_lists)),
-        type_words=list(type_index),
+        type_words=type_words,
     )

@@ -2,11 +2,11 @@
 
 Vectorised over the batch and the tag set; the only Python loop is over time steps, which the
 recursions need. Masks are left-aligned (every sequence starts at position 0, length >= 1).
-`decode` runs Viterbi in numpy on the CPU (a few microseconds per step instead of several torch ops
-of ~10 us each, which dominated decoding one sentence); `decode_torch` is the earlier torch version,
-kept as the "old path" that `xner.model.predictor` benchmarks against. Both give the same paths (same
-float32 sums; ties go to the lowest tag id in both).
-Checked against brute-force enumeration in `tests/model/test_crf.py`.
+`decode` runs Viterbi in numpy on the CPU for small batches (a numpy op on a (B, n, n) array costs a
+few microseconds, a torch op several times that, and one sentence needs ~4 per token) and in torch ops
+(`decode_torch`, also the "old path" of `xner.model.predictor`) for batches over
+`NUMPY_VITERBI_MAX_BATCH`, where torch's one-pass max over the tag axis wins. Both give the same paths
+(same float32 sums; ties go to the lowest tag id in both; tested).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+
+NUMPY_VITERBI_MAX_BATCH = 16  # (ours) about where torch became faster on the 2-core machine
 
 
 class CRF(nn.Module):
@@ -31,11 +33,12 @@ class CRF(nn.Module):
             self.register_parameter("end", None)
 
     def _numpy_scores(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """float32 numpy copies of transitions, start, end; rebuilt when any of them changes."""
+        """float32 numpy copies of transitions (transposed: [to, from]), start, end; rebuilt when any changes."""
         params = [p for p in (self.transitions, self.start, self.end) if p is not None]
         key = tuple((p.data_ptr(), p._version) for p in params)
         if self.__dict__.get("_numpy_key") != key:
             arrays = [p.detach().float().cpu().numpy().copy() for p in params] + [None, None]
+            arrays[0] = np.ascontiguousarray(arrays[0].T)
             self.__dict__["_numpy"] = (arrays[0], arrays[1], arrays[2])
             self.__dict__["_numpy_key"] = key
         return self.__dict__["_numpy"]
@@ -80,18 +83,20 @@ class CRF(nn.Module):
     @torch.no_grad()
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """Viterbi: best tag path of each sequence, as lists cut to each length."""
+        if emissions.shape[0] > NUMPY_VITERBI_MAX_BATCH:
+            return self.decode_torch(emissions, mask)
         em = emissions.detach().float().cpu().numpy()  # (B, T, n)
         lengths = mask.sum(1).cpu().numpy()  # (B,)
-        trans, start, end = self._numpy_scores()
+        trans_to, start, end = self._numpy_scores()
         batch, width, n = em.shape
         score = em[:, 0] if start is None else em[:, 0] + start  # (B, n)
         padded = bool((lengths < width).any())
         back = np.empty((max(width - 1, 0), batch, n), dtype=np.int64)  # backpointers
         keep = np.broadcast_to(np.arange(n), (batch, n)) if padded else None  # on padding: stay
         for t in range(1, width):
-            cand = score[:, :, None] + trans  # (B, n, n): from i to j
-            arg = cand.argmax(axis=1)  # (B, n)
-            best = cand.max(axis=1) + em[:, t]  # (B, n)
+            cand = score[:, None, :] + trans_to  # (B, n, n): [b, to j, from i], reduced over the last axis
+            arg = cand.argmax(axis=2)  # (B, n)
+            best = cand.max(axis=2) + em[:, t]  # (B, n)
             if padded:
                 on = (t < lengths)[:, None]  # (B, 1)
                 score = np.where(on, best, score)
@@ -112,7 +117,7 @@ class CRF(nn.Module):
 
     @torch.no_grad()
     def decode_torch(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        """The same Viterbi in torch ops (the old path; see the module docstring)."""
+        """The same Viterbi in torch ops (large batches, and the old path; see the module docstring)."""
         batch, width, n = emissions.shape
         score = self._start(emissions[:, 0])  # (B, n)
         trans = self.transitions[None]  # (1, n, n)
