@@ -54,7 +54,8 @@ class CharFeatureCache:
     `features(encoder, vocab, words)` runs the encoder only on the words it has not seen (in one padded
     batch) and gathers the rest. Every row is dropped as soon as any encoder parameter changes: the
     cache key is each parameter's storage pointer and in-place version counter, which an optimiser step,
-    `load_state_dict` or `.to(device)` all change. `capacity` word types (65,536 x 50 floats = 13 MB
+    `load_state_dict` or `.to(device)` all change (a write through `param.data` bypasses the version
+    counter: call `clear()` after one; nothing in xner writes that way). `capacity` word types (65,536 x 50 floats = 13 MB
     for the paper's 25+25 char hidden) bound the memory; the least recently used type is evicted first.
     Not thread-safe: callers serialise model calls (as `xner serve`'s batcher does).
     """
