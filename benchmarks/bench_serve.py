@@ -17,8 +17,9 @@ rows. Latency depends on the architecture and vocabulary, not on how well the we
 measures instead the latency of one-sentence requests, one at a time, with the old and the new
 inference path (`Predictor(fast=False)` / `Predictor(fast=True)`, see `xner.model.predictor`) side
 by side in one run: two servers of the same app (`create_app`, uvicorn) in this process, each with its
-own copy of the model, and requests sent alternately to each. Writes p50/p90/mean per path and the
-p50 ratio to `results/bench_serve_latency.json`.
+own copy of the model, and requests sent alternately to each; then the same sentences through
+`Predictor.tag` alone (no HTTP), to show the model's share. Writes p50/p90/mean per path and the p50
+ratio to `results/bench_serve_latency.json`.
 """
 
 from __future__ import annotations
@@ -179,6 +180,15 @@ def latency_old_vs_new(args) -> None:
             for server, thread in servers:
                 server.should_exit = True
                 thread.join(timeout=15)
+        # The model's share: the same sentences through `Predictor.tag` alone, alternating, no HTTP.
+        direct = {p: Predictor(load_model(model_dir), fast=p == "new") for p in paths}
+        model_only: dict[str, list[float]] = {p: [] for p in paths}
+        for i in range(args.warmup + args.requests):
+            for p in (paths if i % 2 == 0 else paths[::-1]):
+                t = time.perf_counter()
+                direct[p].tag(texts[i % len(texts)], lang="es")
+                if i >= args.warmup:
+                    model_only[p].append(time.perf_counter() - t)
 
     def summary(values: list[float]) -> dict:
         ms = np.array(values) * 1000
@@ -188,9 +198,12 @@ def latency_old_vs_new(args) -> None:
     first = max(0, min(args.requests, len(texts) - args.warmup))  # requests whose sentence was not sent before
     runs = {p: {"all": summary(latencies[p]), "first_sight_of_each_sentence": summary(latencies[p][:first]) if first else None}
             for p in paths}
+    for p in paths:
+        runs[p]["model_only_Predictor_tag"] = summary(model_only[p])
     ratio = round(runs["old"]["all"]["p50"] / runs["new"]["all"]["p50"], 2)
     for p in paths:
-        print(f"{p}: p50 {runs[p]['all']['p50']} ms, p90 {runs[p]['all']['p90']} ms", file=sys.stderr)
+        print(f"{p}: p50 {runs[p]['all']['p50']} ms, p90 {runs[p]['all']['p90']} ms; model alone p50 "
+              f"{runs[p]['model_only_Predictor_tag']['p50']} ms", file=sys.stderr)
     print(f"p50 old / new: {ratio}", file=sys.stderr)
     out = args.out if args.out != Path("results/bench_serve.json") else Path("results/bench_serve_latency.json")
     write_json_atomic(out, {
