@@ -99,6 +99,7 @@ def main() -> int:
 
     from xner.data.registry import load_split
     from xner.embeddings import load_embeddings
+    from xner.experiments.provenance import git_info
     from xner.io import write_json_atomic
     from xner.model.batching import EncodedCorpus
     from xner.model.config import TaggerConfig, TrainConfig
@@ -121,7 +122,7 @@ def main() -> int:
               "parameters_without_word_embeddings": count_parameters(model), "shared_weights": args.shared_weights,
               "model": "TaggerConfig() defaults, seed 1, untrained",
               "data": "CoNLL-2003 English train/dev and the 300-d English table (shared data)",
-              "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git": git_info()}
     if device.type == "cuda":
         result["gpu"] = torch.cuda.get_device_name(0)
     result["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]  # the CPU may be shared
