@@ -8,9 +8,8 @@ With `shared=True` ONE LSTM runs on the sequences and on their reverses in a sin
 (Cross-Shared, METHOD.md section 2). When no sequence is padded (one sentence, or a batch of equal
 lengths) the reversal is a plain `flip` and no mask is applied: the same numbers, fewer small ops; and
 without gradients, unshared weights then run as ONE fused `nn.LSTM(bidirectional=True)` call whose
-parameters are the two directions' own (bit-identical outputs, tested; one call instead of two is
-~20% faster for one sentence). The fused module is not registered, so parameter names and saved
-models are unchanged.
+parameters are the two directions' own (bit-identical outputs, tested; one call instead of two). The
+fused module is not registered, so parameter names and saved models are unchanged.
 """
 
 from __future__ import annotations
