@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from xner.experiments import tables
-from xner.experiments.tables import RESULT_SCHEMA, fmt_stat, render_all
+from xner.experiments.results import RESULT_SCHEMA
+from xner.experiments.tables import fmt_stat, render_all
 
 
 def _result(lang, variant, seed, f1s, budget="full", requested=(1, 2, 3), complete=True, random=None):
