@@ -1,17 +1,19 @@
-"""scripts/pack_data.py: the trimmed data copy used on GPU machines gives every token the same vector, and a
+"""`xner data pack`: the trimmed data copy used on GPU machines gives every token the same vector, and a
 transfer pack carries no target training label."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from xner.experiments.pack import pack_data
 
-def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch, load_script):
+
+def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch):
     from xner.data.registry import _load_cached, load_split
     from xner.embeddings import load_embeddings
     from xner.model.vocab import UNK, WordIndex
 
-    load_script("pack_data").pack_data(tmp_path, ("ar",))  # the smallest language
+    pack_data(tmp_path, ("ar",))  # the smallest language
     full = load_embeddings("ar")
     packed = load_embeddings(tmp_path / "emb" / "ar.npy")
     assert len(packed) < len(full)
@@ -27,11 +29,12 @@ def test_pack_data_keeps_every_lookup(shared_data, tmp_path, monkeypatch, load_s
     _load_cached.cache_clear()
 
 
-def test_transfer_pack_strips_target_training_labels(shared_data, tmp_path, load_script):
+def test_transfer_pack_strips_target_training_labels(shared_data, tmp_path, run_cli):
     from xner.data.conll import read_conll
     from xner.data.registry import load_unlabeled
 
-    load_script("pack_data").pack_data(tmp_path, ("ar",), transfer=True, max_unlabeled=50)
+    code, _, err = run_cli("data", "pack", tmp_path, "--lang", "ar", "--transfer", "--max-unlabeled", "50")
+    assert code == 0, err
     train = read_conll(tmp_path / "ner" / "ar" / "train.txt")
     assert len(train) == 50 and {t for s in train for t in s.tags} == {"O"}
     assert [s.tokens for s in train] == [s.tokens for s in load_unlabeled("ar")[:50]]

@@ -53,3 +53,28 @@ def test_result_status_and_grid_file(tmp_path):
         GridConfig.from_file(path)
     with pytest.raises(XnerError):
         GridConfig(langs=["en"])
+
+
+def test_settings_are_typed_validated_and_saved_as_the_fields_they_change(tmp_path):
+    from xner.model.config import TrainConfig
+    from xner.transfer.config import SpaceConfig
+
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps({"langs": ["es"], "train": {"length_buckets": 20}, "space": {"align_suffix": ".s"}}))
+    grid = GridConfig.from_file(path).with_overrides({"augment": {"base_seed": 1}})
+    assert isinstance(grid.train, TrainConfig) and grid.train.length_buckets == 20 and grid.train.lr == 0.1
+    assert isinstance(grid.space, SpaceConfig) and grid.augment.base_seed == 1
+    saved = grid.to_dict()
+    assert (saved["train"], saved["space"], saved["augment"], saved["tagger"]) == (
+        {"length_buckets": 20}, {"align_suffix": ".s"}, {"base_seed": 1}, {})
+    assert GridConfig(**{**saved, "budget": grid.budget}) == grid  # a result's record rebuilds the grid
+    assert grid.set_items() == ["space.align_suffix=.s", "augment.base_seed=1", "train.length_buckets=20"]
+    cell = [c for c in expand(grid) if c.config.variant == "cross-word"][0]
+    assert cell.config.train == {"length_buckets": 20} and cell.tag.startswith("cfg")
+    assert expand(grid.with_overrides({"train": {"num_threads": 3}}))[0].tag == expand(grid)[0].tag  # result-neutral
+    with pytest.raises(XnerError, match="init"):
+        grid.with_overrides({"augment": {"target_init": "zeros"}})  # a bad choice fails when the grid is built
+    with pytest.raises(XnerError, match="colour"):
+        grid.with_overrides({"train": {"colour": 1}})
+    with pytest.raises(XnerError, match="model"):
+        grid.with_overrides({"model": {"x": 1}})
