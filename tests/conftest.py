@@ -140,20 +140,20 @@ def make_data_root(ner_data: Path):
 
 
 @pytest.fixture(scope="session")
-def shipped_align_root(shipped_data: Path, tmp_path_factory) -> Path:
-    """An en-es mapping folder (`en-es/`) for the shipped tables: orthogonal Procrustes on the bundle's MUSE training
-    pairs (a supervised stand-in for `xner align`, saved through the alignment stage's own API)."""
+def ner_align_root(ner_data: Path, tmp_path_factory) -> Path:
+    """An en-es mapping folder (`en-es/`) for `ner_data`'s tables: orthogonal Procrustes on its MUSE training pairs
+    (a supervised stand-in for `xner align`, saved through the alignment stage's own API)."""
     from xner.align.dictionary import read_dictionary
     from xner.align.mapping import Mapping, save_mapping
     from xner.align.procrustes import procrustes
     from xner.embeddings.io import load_embeddings
     from xner.embeddings.normalize import normalize_embeddings
 
-    root = tmp_path_factory.mktemp("shipped_align")
-    src, tgt = (load_embeddings(str(shipped_data / "emb" / f"{lang}.npy")) for lang in ("en", "es"))
+    root = tmp_path_factory.mktemp("ner_align")
+    src, tgt = (load_embeddings(str(ner_data / "emb" / f"{lang}.npy")) for lang in ("en", "es"))
     xs, src_means = normalize_embeddings(src.float32(), "renorm,center,renorm")
     ys, tgt_means = normalize_embeddings(tgt.float32(), "renorm,center,renorm")
-    pairs = read_dictionary(shipped_data / "dictionaries" / "en-es.0-5000.txt", src.index, tgt.index).pairs
+    pairs = read_dictionary(ner_data / "dictionaries" / "en-es.0-5000.txt", src.index, tgt.index).pairs
     mapping = Mapping(W=procrustes(xs, ys, pairs), src_lang="en", tgt_lang="es", direction="s2t",
                       normalize="renorm,center,renorm", src_means=src_means, tgt_means=tgt_means)
     save_mapping(mapping, root / "en-es")

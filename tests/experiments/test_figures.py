@@ -165,6 +165,7 @@ def test_missing_models_are_named_with_the_command_that_makes_them(tmp_path):
 
 
 def test_a_result_without_its_run_folder_says_how_to_get_the_model(tmp_path):
+    from xner.data.registry import load_split
     from xner.experiments.grid import GridConfig, expand
     from xner.experiments.models import load_cell_model
 
@@ -173,3 +174,35 @@ def test_a_result_without_its_run_folder_says_how_to_get_the_model(tmp_path):
     (cell,) = expand(grid)
     with pytest.raises(XnerError, match=r"es/cross-shared/seed1 has a result but no trained model here"):
         load_cell_model(cell, "src-dev")
+
+
+def test_figure_data_reads_the_models_of_finished_cells_and_trains_nothing(tiny_root, ner_align_root, tmp_path,
+                                                                          monkeypatch):
+    """A finished tiny cell: Fig. 2's numbers come from its saved model (the same predictions as loading it
+    directly), and a cell of another seed (never run) is an error naming the command that makes it."""
+    from xner.data.registry import load_split
+    from xner.experiments.grid import GridConfig, expand
+    from xner.experiments.models import load_cell_model
+    from xner.experiments.runner import run_grid
+    from xner.model.predictor import predict
+    from xner.transfer.config import Budget
+
+    monkeypatch.chdir(tmp_path)
+    tiny = Budget(epochs=1, max_train_sentences=160, max_eval_sentences=40, max_vocab=3000, eval_every=4)
+    grid = GridConfig(langs=["es"], variants=["cross-shared"], seeds=[1], modes=["src-dev"], budget=tiny, threads=1,
+                      tag="t", space={"align_root": str(ner_align_root)})
+    assert run_grid(grid, echo=lambda _: None).done == ["es/cross-shared+t/seed1"]
+    runs = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+
+    rows = data.fig2_data(grid, ["es"], "cross-shared", seed=1, mode="src-dev", echo=lambda _: None)
+    assert sum(r["sentences"] for r in rows) == 120 and {r["model"] for r in rows} == {"es/cross-shared+t/seed1"}
+    (cell,) = expand(grid)
+    model = load_cell_model(cell, "src-dev")
+    pred = predict(model, [s.tokens for s in load_split("es", "train")], "es")
+    assert rows == data.fig2_data(grid, ["es"], "cross-shared", seed=1, mode="src-dev", echo=lambda _: None)
+    assert sum(r["correct"] for r in rows) == sum(
+        sum(g == p for g, p in zip(s.tags, t)) for s, t in zip(load_split("es", "train"), pred))
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()) == runs  # nothing trained
+    with pytest.raises(XnerError, match=r"es/cross-shared\+t/seed2 .*xner experiment run --budget " + re.escape(
+            f"{tiny.name} --lang es --variant cross-shared --seed 2 --tag t --set space.align_root={ner_align_root}")):
+        data.fig2_data(grid, ["es"], "cross-shared", seed=2, mode="src-dev", echo=lambda _: None)
