@@ -206,3 +206,28 @@ def test_figure_data_reads_the_models_of_finished_cells_and_trains_nothing(tiny_
     with pytest.raises(XnerError, match=r"es/cross-shared\+t/seed2 .*xner experiment run --budget " + re.escape(
             f"{tiny.name} --lang es --variant cross-shared --seed 2 --tag t --set space.align_root={ner_align_root}")):
         data.fig2_data(grid, ["es"], "cross-shared", seed=2, mode="src-dev", echo=lambda _: None)
+
+
+def test_fig3_data_reads_a_finished_cross_augmented_cell(tiny_root, ner_align_root, tmp_path, monkeypatch):
+    """Fig. 3's encoder panel comes from the saved Cross-Augmented model (theta_s of the base it started from)."""
+    import torch
+
+    from xner.experiments.grid import GridConfig, expand
+    from xner.experiments.models import augmented_base_variant, load_cell_model
+    from xner.experiments.runner import run_grid
+    from xner.transfer.config import Budget
+
+    monkeypatch.chdir(tmp_path)
+    tiny = Budget(epochs=1, max_train_sentences=160, max_eval_sentences=40, max_vocab=3000, augment_iterations=1,
+                  max_unlabeled=120, eval_every=4)
+    grid = GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["src-dev"], budget=tiny,
+                      threads=1, tag="t", space={"align_root": str(ner_align_root)}, augment={"base": "cross-shared"})
+    assert not run_grid(grid, echo=lambda _: None).failed
+    cells = expand(grid)
+    model = load_cell_model(cells[-1], "src-dev", cells)
+    assert augmented_base_variant(cells[-1], "src-dev") == "cross-shared"
+    rows, stats = data.fig3_data(grid, "es", seed=1, mode="src-dev", n_words=40, echo=lambda _: None)
+    assert {r["panel"] for r in rows} == {"mono", "mapped", "encoder"} and {r["encoder_base"] for r in rows} == {
+        "cross-shared"}
+    assert len([r for r in rows if r["panel"] == "encoder"]) <= 40 and set(stats) == {"mono", "mapped", "encoder"}
+    assert isinstance(model.source, torch.nn.Module)
