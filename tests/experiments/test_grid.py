@@ -120,3 +120,16 @@ def test_the_shipped_recipes_name_the_committed_cells():
         for phase in load_recipe(grids / f"{name}.json", langs=langs, seeds=seeds).phases:
             phase.results_root = str(root / phase.results_root)
             assert {result_status(c) for c in expand(phase)} == {"done"}, (name, phase.langs, phase.variants)
+
+
+def test_grid_command_lists_each_phase_and_refuses_a_bad_recipe(tmp_path, run_cli):
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"common": {"budget": "smoke", "results_root": str(tmp_path / "r")},
+                                "phases": [{"variants": ["cross-word"]}, {"variants": ["cross-shared"], "seeds": [3]}]}))
+    code, _, err = run_cli("experiment", "grid", path, "--lang", "nl", "--seed", "1", "--dry-run")
+    assert code == 0, err
+    assert "phase 1/2: nl x cross-word x seeds 1" in err and "phase 2/2: nl x cross-shared x seeds 3" in err
+    assert "todo     nl/cross-word/seed1" in err and "todo     nl/cross-shared/seed3" in err
+    path.write_text(json.dumps({"phases": [{"variants": ["cross-wrod"]}]}))
+    code, _, err = run_cli("experiment", "grid", path, "--dry-run")
+    assert code == 2 and err.startswith("xner: error: ") and "cross-wrod" in err and err.count("\n") == 1

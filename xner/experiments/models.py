@@ -13,8 +13,10 @@ from pathlib import Path
 
 from xner.errors import XnerError
 
+
 def rerun_command(grid, cells) -> str:
     """The `xner experiment run` line that makes `cells` of `grid` (same budget, tag and settings)."""
+
     def flags(name: str, values) -> str:
         return " ".join(f"--{name} {v}" for v in dict.fromkeys(values))
 
