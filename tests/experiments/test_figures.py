@@ -165,7 +165,6 @@ def test_missing_models_are_named_with_the_command_that_makes_them(tmp_path):
 
 
 def test_a_result_without_its_run_folder_says_how_to_get_the_model(tmp_path):
-    from xner.data.registry import load_split
     from xner.experiments.grid import GridConfig, expand
     from xner.experiments.models import load_cell_model
 
