@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Full-budget Cross-Augmented cells (seeds 1-3) of one language on a borrowed GPU machine, from base cells trained
-# on this CPU (scripts/grid_full.sh). Only the repo travels (64 MiB), so the bases' checkpoints, the full embedding
-# tables (the vocabulary must match the bases' exactly: no trimming) and the mapping go in a git-ignored .gpu2/.
+# on this CPU (phase 1 of `xner experiment grid xner/experiments/grids/full-supmap.json`). Only the repo travels
+# (64 MiB), so the bases' checkpoints, the full embedding tables (the vocabulary must match the bases' exactly: no
+# trimming) and the mapping go in a git-ignored .gpu2/.
 # Each selection mode starts from its own base checkpoint here (see the cell_info.json plans), so each mode is its
 # own process: 9 runs at once instead of 3 cells that run their 3 modes one after another.
 #
@@ -14,7 +15,7 @@
 #     mkdir -p $G/runs/full/$L/$v+supmap/seed1/train; cp runs/experiments/full/$L/$v+supmap/seed1/cell_info.json $G/runs/full/$L/$v+supmap/seed1/
 #     cp runs/experiments/full/$L/$v+supmap/seed1/train/{checkpoint.pt,run_config.json,best-*.safetensors} $G/runs/full/$L/$v+supmap/seed1/train/; done
 # Run there (carry .gpu2):  OUT=... LANG_=fi END=520 bash scripts/gpu_augmented.sh
-# Then here: unpack each ca_MODE.tgz.part* into /tmp/gpuout/MODE, merge with scripts/merge_mode_runs.py and write
+# Then here: unpack each ca_MODE.tgz.part* into /tmp/gpuout/MODE, merge with `xner experiment merge-modes` and write
 # the results with `xner experiment salvage ... --device cuda --machine "..."` (it marks a cell complete only
 # when every run's log shows it stopped by patience or by the iteration budget).
 set -u

@@ -2,7 +2,7 @@
 # Table 4 grid on a borrowed GPU machine (one GPU, 16 CPUs, ~10 minutes, only the repo travels).
 #
 # Prepare here (git-ignored .gpu/, ~55 MB):
-#   python scripts/pack_data.py .gpu/tdata --lang en,es,nl,de,ar,fi --transfer --max-unlabeled 4000
+#   xner data pack .gpu/tdata --lang en --lang es --lang nl --lang de --lang ar --lang fi --transfer --max-unlabeled 4000
 #   gzip -r .gpu/tdata/ner .gpu/tdata/unlabeled && xz -6 -T2 .gpu/tdata/emb/*.npy
 #   for l in es nl de ar fi; do mkdir -p .gpu/align/en-$l.supervised
 #     cp runs/align/en-$l.supervised/{mapping.*,result.json,eval.json} .gpu/align/en-$l.supervised/; done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate the committed figures (results/fig2_length.*, fig3_tsne.*, align_curve.*) from the runs they
-# were made from. Each step reuses trained models under runs/ and fails naming what is missing; add --train to
-# a `xner plot fig2|fig3` line to train missing cells with that grid's budget. `xner plot NAME --from-csv`
-# redraws a PNG from its committed CSV without any run.
+# were made from. Each step reads trained models under runs/ (a figure never trains one) and fails naming what is
+# missing and the `xner experiment run` line that makes it. `xner plot NAME --from-csv` redraws a PNG from its
+# committed CSV without any run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1

@@ -50,6 +50,7 @@ def quick_runs(tmp_path_factory):
     return cli, json.loads((first / "demo_result.json").read_text(encoding="utf-8")), api
 
 
+@pytest.mark.slow
 def test_quick_demo_is_deterministic(quick_runs):
     _, a, b = quick_runs
     assert a["scores"] == b["scores"]
@@ -63,6 +64,7 @@ def test_quick_demo_is_deterministic(quick_runs):
     assert a["alignment"]["p1_csls"] == b["alignment"]["p1_csls"]
 
 
+@pytest.mark.slow
 def test_quick_demo_outputs(quick_runs):
     cli, result, _ = quick_runs
     assert set(result["scores"]) == {"source-mono", "cross-word", "cross-augmented"}

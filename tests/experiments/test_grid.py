@@ -53,3 +53,83 @@ def test_result_status_and_grid_file(tmp_path):
         GridConfig.from_file(path)
     with pytest.raises(XnerError):
         GridConfig(langs=["en"])
+
+
+def test_settings_are_typed_validated_and_saved_as_the_fields_they_change(tmp_path):
+    from xner.model.config import TrainConfig
+    from xner.transfer.config import SpaceConfig
+
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps({"langs": ["es"], "train": {"length_buckets": 20}, "space": {"align_suffix": ".s"}}))
+    grid = GridConfig.from_file(path).with_overrides({"augment": {"base_seed": 1}})
+    assert isinstance(grid.train, TrainConfig) and grid.train.length_buckets == 20 and grid.train.lr == 0.1
+    assert isinstance(grid.space, SpaceConfig) and grid.augment.base_seed == 1
+    saved = grid.to_dict()
+    assert (saved["train"], saved["space"], saved["augment"], saved["tagger"]) == (
+        {"length_buckets": 20}, {"align_suffix": ".s"}, {"base_seed": 1}, {})
+    assert GridConfig(**{**saved, "budget": grid.budget}) == grid  # a result's record rebuilds the grid
+    assert grid.set_items() == ["space.align_suffix=.s", "augment.base_seed=1", "train.length_buckets=20"]
+    cell = [c for c in expand(grid) if c.config.variant == "cross-word"][0]
+    assert cell.config.train == {"length_buckets": 20} and cell.tag.startswith("cfg")
+    assert expand(grid.with_overrides({"train": {"num_threads": 3}}))[0].tag == expand(grid)[0].tag  # result-neutral
+    with pytest.raises(XnerError, match="init"):
+        grid.with_overrides({"augment": {"target_init": "zeros"}})  # a bad choice fails when the grid is built
+    with pytest.raises(XnerError, match="colour"):
+        grid.with_overrides({"train": {"colour": 1}})
+    with pytest.raises(XnerError, match="model"):
+        grid.with_overrides({"model": {"x": 1}})
+
+
+def test_a_recipe_runs_phases_with_command_line_overrides_under_each_phases_own_fields(tmp_path):
+    from xner.experiments.grid import load_recipe
+
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({
+        "about": "two phases",
+        "common": {"budget": "smoke", "tag": "t", "seeds": [1], "train": {"length_buckets": 20}},
+        "phases": [{"variants": ["cross-shared"], "seeds": [1]},
+                   {"variants": ["cross-augmented"], "train": {"lr": 0.05}}],
+        "table": {"tag": "t", "only": ["smoke"]},
+    }))
+    recipe = load_recipe(path, langs=["nl"], seeds=[2, 3], workers=None)
+    first, second = recipe.phases
+    assert first.seeds == [1] and second.seeds == [2, 3]  # a phase that fixes its seeds keeps them
+    assert first.langs == second.langs == ["nl"] and first.budget.name == "smoke"
+    assert second.train.length_buckets == 20 and second.train.lr == 0.05  # sections merge field by field
+    assert recipe.table.only == ["smoke"] and recipe.about == "two phases"
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"langs": ["es"]}))
+    assert [g.langs for g in load_recipe(plain, seeds=[4]).phases] == [["es"]]  # a plain grid file: one phase
+    for bad, match in (({"phases": []}, "non-empty"), ({"phases": [{"colour": 1}]}, "phase 1.*colour"),
+                       ({"phases": [{"langs": ["xx"]}]}, "phase 1.*xx"), ({"phases": [{}], "steps": 1}, "steps"),
+                       ({"phases": [{}], "table": {"colour": 1}}, "table")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(XnerError, match=match):
+            load_recipe(path)
+
+
+def test_the_shipped_recipes_name_the_committed_cells():
+    """Every cell of the recipes behind results/table3-5.md and results/supplementary/full has its committed result."""
+    from pathlib import Path
+
+    from xner.experiments.grid import load_recipe
+
+    root = Path(__file__).resolve().parents[2]
+    grids = root / "xner" / "experiments" / "grids"
+    for name, langs, seeds in (("e1-supmap", None, None), ("full-supmap", ["es", "nl", "de", "ar", "fi"], [1])):
+        for phase in load_recipe(grids / f"{name}.json", langs=langs, seeds=seeds).phases:
+            phase.results_root = str(root / phase.results_root)
+            assert {result_status(c) for c in expand(phase)} == {"done"}, (name, phase.langs, phase.variants)
+
+
+def test_grid_command_lists_each_phase_and_refuses_a_bad_recipe(tmp_path, run_cli):
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"common": {"budget": "smoke", "results_root": str(tmp_path / "r")},
+                                "phases": [{"variants": ["cross-word"]}, {"variants": ["cross-shared"], "seeds": [3]}]}))
+    code, _, err = run_cli("experiment", "grid", path, "--lang", "nl", "--seed", "1", "--dry-run")
+    assert code == 0, err
+    assert "phase 1/2: nl x cross-word x seeds 1" in err and "phase 2/2: nl x cross-shared x seeds 3" in err
+    assert "todo     nl/cross-word/seed1" in err and "todo     nl/cross-shared/seed3" in err
+    path.write_text(json.dumps({"phases": [{"variants": ["cross-wrod"]}]}))
+    code, _, err = run_cli("experiment", "grid", path, "--dry-run")
+    assert code == 2 and err.startswith("xner: error: ") and "cross-wrod" in err and err.count("\n") == 1

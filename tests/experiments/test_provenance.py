@@ -6,7 +6,7 @@ import json
 import shlex
 import subprocess
 
-from xner.experiments.provenance import git_info, script_command, write_analysis
+from xner.experiments.provenance import command_line, git_info, write_analysis
 
 
 def _git(repo, *args):
@@ -27,11 +27,11 @@ def test_git_info_sees_a_commit_made_after_the_first_call(tmp_path):
     assert second["commit"] != first["commit"] and second["dirty"] is False
 
 
-def test_script_command_can_be_pasted_back_into_a_shell(monkeypatch):
-    monkeypatch.setattr("sys.argv", ["scripts/x.py", "--out", "ignored"])
-    command = script_command(["--lang", "es", "--set", "a=b c"])
-    assert shlex.split(command) == ["python", "scripts/x.py", "--lang", "es", "--set", "a=b c"]
-    assert shlex.split(script_command()) == ["python", "scripts/x.py", "--out", "ignored"]
+def test_command_line_can_be_pasted_back_into_a_shell(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["/usr/bin/xner", "analyse", "--out", "ignored"])
+    command = command_line(["analyse", "--lang", "es", "--set", "a=b c"])
+    assert shlex.split(command) == ["xner", "analyse", "--lang", "es", "--set", "a=b c"]
+    assert shlex.split(command_line()) == ["xner", "analyse", "--out", "ignored"]
 
 
 def test_write_analysis_stamps_and_writes_both_files(tmp_path):

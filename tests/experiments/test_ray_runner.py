@@ -48,6 +48,7 @@ def _results(root: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow
 def test_ray_grid_equals_sequential_grid(shared_data, tmp_path, monkeypatch):
     import ray
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from xner.experiments import tables
-from xner.experiments.tables import RESULT_SCHEMA, fmt_stat, render_all
+from xner.experiments.results import RESULT_SCHEMA
+from xner.experiments.tables import fmt_stat, render_all
 
 
 def _result(lang, variant, seed, f1s, budget="full", requested=(1, 2, 3), complete=True, random=None):
@@ -117,3 +118,17 @@ def test_table5_names_the_mapping_the_results_used(tmp_path):
     _write(res, rows)
     t5 = render_all(res, tmp_path)["table5"].read_text()
     assert "our fastText + supervised reference map (not zero-resource)" in t5 and "unsupervised" not in t5
+
+
+def test_committed_tables_rerender_unchanged_from_committed_results(tmp_path):
+    """results/table3-5.md and the supplementary tables, from results/experiments/ only (README's commands)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "results"
+    for out, kwargs in ((root, {"prefer": ["e4-a2-u2000", "e1-a2-u2000"], "tag": "supmap"}),
+                        (root / "supplementary" / "full", {"tag": "supmap", "only": ["full"]}),
+                        (root / "supplementary" / "e4-a4-u4000", {"tag": "supmap", "only": ["e4-a4-u4000"]}),
+                        (root / "unsupervised", {})):
+        paths = render_all(root / "experiments", tmp_path / out.name, **kwargs)
+        for name, path in paths.items():
+            assert path.read_text(encoding="utf-8") == (out / f"{name}.md").read_text(encoding="utf-8"), (out, name)

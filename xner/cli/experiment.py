@@ -56,12 +56,9 @@ def _grid(
         "results_root": str(results) if results else None,
         "runs_root": str(runs) if runs else None,
     }
-    parsed = parse_sets(sets)
-    base = GridConfig.from_file(config) if config else GridConfig()
+    base = (GridConfig.from_file(config) if config else GridConfig()).with_overrides(parse_sets(sets))
     data = base.__dict__.copy()
     data.update({k: v for k, v in overrides.items() if v is not None})
-    for section in SECTIONS:
-        data[section] = {**data[section], **parsed[section]}
     bud = budget_from_name(budget) if budget else base.budget
     cuts = {"epochs": epochs, "max_train_sentences": max_train, "max_eval_sentences": max_eval, "max_vocab": max_vocab,
             "augment_iterations": augment_iterations, "max_unlabeled": max_unlabeled, "eval_every": eval_every}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Optional
@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from xner.cli.experiment import parse_sets
+from xner.experiments.provenance import command_line
 
 plot_app = typer.Typer(help="Figures of the paper (PNG + the CSV behind each) from committed results.",
                        no_args_is_help=True)
@@ -22,14 +23,9 @@ CONFIG_OPT = typer.Option(None, "--config", help="Grid file the models were made
                           "--config`); the figure narrows it to its languages/variant/seed.")
 TAG_OPT = typer.Option(None, "--tag", help="Result tag of the cells (as `xner experiment run --tag`).")
 SET_OPT = typer.Option(None, "--set", help="SECTION.FIELD=VALUE overrides (space/augment/tagger/train), as "
-                       "`xner experiment run --set`; they must match the runs to reuse them.")
-TRAIN_OPT = typer.Option(False, "--train", help="Train missing models with --budget (else: error naming them).")
+                       "`xner experiment run --set`; they must match the runs the models come from.")
 SEED_OPT = typer.Option(1, "--seed", help="Seed of the experiment cell (and of t-SNE).")
 MODE_OPT = typer.Option("src-dev", "--mode", help="Checkpoint selection mode of the models: src-dev, tgt-dev, tgt-test.")
-
-
-def _command() -> str:
-    return "xner " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def _echo(text: str) -> None:
@@ -40,12 +36,8 @@ def _base_grid(config: Optional[Path], tag: Optional[str], sets: Optional[list[s
     """GridConfig from the grid file, tag and --set overrides (the same meaning as in `xner experiment run`)."""
     from xner.experiments.grid import GridConfig
 
-    data = dict((GridConfig.from_file(config) if config else GridConfig()).__dict__)
-    if tag:
-        data["tag"] = tag
-    for section, overrides in parse_sets(sets).items():
-        data[section] = {**data[section], **overrides}
-    return GridConfig(**data)
+    grid = (GridConfig.from_file(config) if config else GridConfig()).with_overrides(parse_sets(sets))
+    return dataclasses.replace(grid, tag=tag) if tag else grid
 
 
 def _mapping_note(rows: list[dict]) -> str:
@@ -73,24 +65,23 @@ def fig2(
                                 "model of Algorithm 1, Cross-Shared)."),
     seed: int = SEED_OPT,
     mode: str = MODE_OPT,
-    train: bool = TRAIN_OPT,
 ) -> None:
     """Fig. 2: share of correctly tagged target tokens by sentence length (reads target train labels: analysis only)."""
-    from xner.experiments import figures
+    from xner.experiments.figures import data, files, plot
 
     csv_path, png = out / "fig2_length.csv", out / "fig2_length.png"
     if from_csv:
-        rows = figures.read_csv(csv_path)
+        rows = files.read_csv(csv_path)
     else:
-        langs = tuple(lang) if lang else figures.FIG2_LANGS
+        langs = tuple(lang) if lang else data.FIG2_LANGS
         base = _base_grid(config, tag, sets)
-        rows = figures.fig2_data(base, langs, variant, seed, mode, train, _echo, budget)
+        rows = data.fig2_data(base, langs, variant, seed, mode, _echo, budget)
         budget = budget or base.budget.name
         header = (f"Fig. 2 data: {variant} seed {seed} ({mode} checkpoint, budget {budget}) pseudo-labels on each "
                   "target training split vs its gold tags (analysis only: reads target train labels)\n"
-                  f"made by: {_command()}")
-        figures.write_csv(csv_path, rows, header)
-        figures.write_provenance(out / "fig2_length.json", command=_command(), figure=str(png), csv=str(csv_path),
+                  f"made by: {command_line()}")
+        files.write_csv(csv_path, rows, header)
+        files.write_provenance(out / "fig2_length.json", command=command_line(), figure=str(png), csv=str(csv_path),
                                  budget=budget, variant=variant, seed=seed, mode=mode,
                                  models=sorted({r["model"] for r in rows}),
                                  results=sorted({r["result"] for r in rows}),
@@ -99,7 +90,7 @@ def fig2(
     langs = ", ".join(dict.fromkeys(r["lang"] for r in rows))
     note = (f"source model {', '.join(models)} per language ({langs}), {rows[0].get('selection', mode)} checkpoint"
             + _mapping_note(rows))
-    figures.plot_fig2(rows, png, note)
+    plot.plot_fig2(rows, png, note)
     _echo(f"wrote {png} and {csv_path}")
 
 
@@ -115,25 +106,24 @@ def fig3(
     words: int = typer.Option(1000, "--words", help="Number of words (half English, half target)."),
     seed: int = SEED_OPT,
     mode: str = MODE_OPT,
-    train: bool = TRAIN_OPT,
 ) -> None:
     """Fig. 3: t-SNE of NER-tagged words: monolingual, mapped, Cross-Augmented encoder outputs."""
-    from xner.experiments import figures
+    from xner.experiments.figures import data, files, plot
 
     csv_path, png = out / "fig3_tsne.csv", out / "fig3_tsne.png"
     if from_csv:
-        rows = figures.read_csv(csv_path)
+        rows = files.read_csv(csv_path)
     else:
         base = _base_grid(config, tag, sets)
-        rows, stats = figures.fig3_data(base, lang, seed, mode, words, train, _echo, budget)
+        rows, stats = data.fig3_data(base, lang, seed, mode, words, _echo, budget)
         for panel, st in stats.items():
             _echo(f"fig3: {panel}: {st}")
         budget = budget or base.budget.name
         header = (f"Fig. 3 data: t-SNE (scikit-learn, seed {seed}) of {words} dev-split words, en + {lang}; entity "
                   f"types from the dev gold tags (analysis only); encoder = theta_s of {rows[0]['model']}\n"
-                  f"made by: {_command()}")
-        figures.write_csv(csv_path, rows, header)
-        figures.write_provenance(out / "fig3_tsne.json", command=_command(), figure=str(png), csv=str(csv_path),
+                  f"made by: {command_line()}")
+        files.write_csv(csv_path, rows, header)
+        files.write_provenance(out / "fig3_tsne.json", command=command_line(), figure=str(png), csv=str(csv_path),
                                  budget=budget, lang=lang, seed=seed, mode=mode, words=words, model=rows[0]["model"],
                                  encoder_base=rows[0]["encoder_base"], mapping=rows[0]["mapping"],
                                  result=rows[0]["result"],
@@ -142,7 +132,7 @@ def fig3(
                                       "neighbourhoods: k nearest neighbours in each panel's space before t-SNE")
     shown = sorted({r["lang"] for r in rows} - {"en"}) or [lang]
     note = f"en + {', '.join(shown)}; encoder of {rows[0].get('model', '?')} ({mode} checkpoint)" + _mapping_note(rows)
-    figures.plot_fig3(rows, png, note)
+    plot.plot_fig3(rows, png, note)
     _echo(f"wrote {png} and {csv_path}")
 
 
@@ -154,17 +144,17 @@ def align_curve(
     pair: Optional[list[str]] = typer.Option(None, "--pair", help="Pairs to show, e.g. en-es (default: all found)."),
 ) -> None:
     """Unsupervised criterion and P@1 over adversarial epochs and refinement iterations."""
-    from xner.experiments import figures
+    from xner.experiments.figures import analysis, files, plot
 
     csv_path, png = out / "align_curve.csv", out / "align_curve.png"
     if from_csv:
-        rows = figures.read_csv(csv_path)
+        rows = files.read_csv(csv_path)
     else:
-        rows = figures.align_curve_data(align_root, pair)
-        figures.write_csv(csv_path, rows, f"alignment logs under {align_root}\nmade by: {_command()}")
-        figures.write_provenance(out / "align_curve.json", command=_command(), figure=str(png), csv=str(csv_path),
+        rows = analysis.align_curve_data(align_root, pair)
+        files.write_csv(csv_path, rows, f"alignment logs under {align_root}\nmade by: {command_line()}")
+        files.write_provenance(out / "align_curve.json", command=command_line(), figure=str(png), csv=str(csv_path),
                                  logs=sorted({r["source"] for r in rows}))
-    figures.plot_align_curve(rows, png, f"from {align_root}/en-XX/log.jsonl")
+    plot.plot_align_curve(rows, png, f"from {align_root}/en-XX/log.jsonl")
     _echo(f"wrote {png} and {csv_path}")
 
 
@@ -178,13 +168,11 @@ def all_figures(
     sets: Optional[list[str]] = SET_OPT,
     seed: int = SEED_OPT,
     mode: str = MODE_OPT,
-    train: bool = TRAIN_OPT,
     align_root: Path = typer.Option(Path("runs/align"), "--align-root", help="Folder holding en-XX/log.jsonl."),
 ) -> None:
     """fig2, fig3 and align in turn."""
     align_curve(out=out, from_csv=from_csv, align_root=align_root, pair=None)
-    common = dict(out=out, from_csv=from_csv, budget=budget, config=config, tag=tag, sets=sets, seed=seed, mode=mode,
-                  train=train)
+    common = dict(out=out, from_csv=from_csv, budget=budget, config=config, tag=tag, sets=sets, seed=seed, mode=mode)
     fig2(lang=None, variant="cross-shared", **common)
     fig3(lang="es", words=1000, **common)
 

@@ -8,6 +8,7 @@ by carrying those two folders. Cross-Augmented cells depend on the base cells th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xner.errors import XnerError
+from xner.model.config import TaggerConfig, TrainConfig
 from xner.transfer.config import (
     BASE_VARIANTS,
     BUDGET_PRESETS,
@@ -33,6 +35,15 @@ from xner.transfer.config import (
 TABLE4_VARIANTS = BASE_VARIANTS + (CROSS_AUGMENTED,)
 # Train settings that never change a result (a resumed run equals an uninterrupted one), so no new tag.
 RESULT_NEUTRAL_TRAIN = ("stop_after_batches", "num_threads")
+# The config sections a grid (and `--set SECTION.FIELD=VALUE`) can change, and their types.
+SECTIONS = {"space": SpaceConfig, "augment": AugmentConfig, "tagger": TaggerConfig, "train": TrainConfig}
+
+
+def changed_fields(config) -> dict[str, Any]:
+    """The fields of a config dataclass that differ from its defaults (what a grid file or `--set` changed)."""
+    default = type(config)()
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+            if getattr(config, f.name) != getattr(default, f.name)}
 
 
 @dataclass
@@ -49,10 +60,12 @@ class GridConfig:
     threads: int = 0  # torch threads per worker; 0 = cpu_count // workers (at least 1)
     deadline_s: float | None = None  # stop all cells after this many seconds and save partial results
     tag: str | None = None  # appended to variant folders; None = automatic when settings differ from defaults
-    space: dict[str, Any] = field(default_factory=dict)  # SpaceConfig overrides
-    augment: dict[str, Any] = field(default_factory=dict)  # AugmentConfig overrides
-    tagger: dict[str, Any] = field(default_factory=dict)  # TaggerConfig overrides
-    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
+    # Settings of every cell; a JSON grid file gives only the fields it changes, e.g. {"train": {"length_buckets": 20}}.
+    # The variant fixes the tagger's architecture, the budget and the cell fix epochs, eval_every, seed and device.
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
     results_root: str = "results/experiments"
     runs_root: str = "runs/experiments"
 
@@ -71,26 +84,40 @@ class GridConfig:
             self.budget = Budget.from_dict(self.budget)
         if isinstance(self.budget, str):
             self.budget = budget_from_name(self.budget)
-        SpaceConfig.from_dict(self.space)  # validate early
-        AugmentConfig.from_dict(self.augment)
+        for name, cls in SECTIONS.items():
+            if isinstance(getattr(self, name), dict):  # a grid file's section: the fields it changes
+                setattr(self, name, cls.from_dict(getattr(self, name)))
+
+    def overrides(self) -> dict[str, dict[str, Any]]:
+        """Section -> the fields this grid changes from their defaults."""
+        return {name: changed_fields(getattr(self, name)) for name in SECTIONS}
+
+    def with_overrides(self, sets: dict[str, dict[str, Any]]) -> "GridConfig":
+        """This grid with `sets` ({section: {field: value}}, as `--set` gives them) applied on top, validated."""
+        unknown = sorted(set(sets) - set(SECTIONS))
+        if unknown:
+            raise XnerError(f"unknown config section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+        changed = {name: cls.from_dict({**changed_fields(getattr(self, name)), **sets.get(name, {})})
+                   for name, cls in SECTIONS.items()}
+        return dataclasses.replace(self, **changed)
+
+    def set_items(self) -> list[str]:
+        """The overrides as `--set` arguments (`SECTION.FIELD=VALUE`), e.g. to print a command that remakes a cell."""
+        return [f"{name}.{key}={value if isinstance(value, str) else json.dumps(value)}"
+                for name, fields in self.overrides().items() for key, value in fields.items()]
 
     def to_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
+        """As saved into every result: the sections as the fields they change (a grid file's form)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["budget"] = self.budget.to_dict()
+        out.update(self.overrides())
         return out
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> "GridConfig":
         """A JSON grid file; keys are GridConfig fields; `budget` may be a preset name or a dict."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise XnerError("no such grid file", path) from None
-        except json.JSONDecodeError as err:
-            raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
-        if not isinstance(data, dict):
-            raise XnerError("a grid file holds one JSON object", path, 1)
+        data = _read_json_object(path)
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
@@ -126,10 +153,11 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     """Non-default settings that change a cell's result get a short hash tag, so results never collide."""
     if grid.tag:
         return grid.tag
-    train = {k: v for k, v in grid.train.items() if k not in RESULT_NEUTRAL_TRAIN}
-    relevant = {"space": grid.space, "tagger": grid.tagger, "train": train}
+    changed = grid.overrides()
+    train = {k: v for k, v in changed["train"].items() if k not in RESULT_NEUTRAL_TRAIN}
+    relevant = {"space": changed["space"], "tagger": changed["tagger"], "train": train}
     if variant == CROSS_AUGMENTED:
-        relevant["augment"] = grid.augment
+        relevant["augment"] = changed["augment"]
     relevant = {k: v for k, v in relevant.items() if v}
     if not relevant:
         return None
@@ -144,11 +172,11 @@ def make_cell(grid: GridConfig, lang: str, variant: str, seed: int, dependency: 
         seed=seed,
         modes=tuple(grid.modes),
         device=grid.device,
-        space=SpaceConfig.from_dict(grid.space),
-        augment=AugmentConfig.from_dict(grid.augment),
+        space=dataclasses.replace(grid.space),
+        augment=dataclasses.replace(grid.augment),
         budget=grid.budget,
-        tagger=dict(grid.tagger),
-        train=dict(grid.train),
+        tagger=changed_fields(grid.tagger),
+        train=changed_fields(grid.train),
     )
     tag = _auto_tag(variant, grid)
     folder = variant + (f"+{tag}" if tag else "")
@@ -170,7 +198,7 @@ def base_variants_for(augment: AugmentConfig) -> tuple[str, ...]:
 def expand(grid: GridConfig) -> list[Cell]:
     """All cells of the grid, bases before the Cross-Augmented cells that start from them."""
     cells: dict[tuple[str, str, int], Cell] = {}
-    augment = AugmentConfig.from_dict(grid.augment)
+    augment = grid.augment
     ordered_variants = [v for v in VARIANTS if v in grid.variants]
     for lang in grid.langs:
         for variant in ordered_variants:
@@ -223,3 +251,79 @@ def result_status(cell: Cell) -> str:
 
 def budget_presets() -> dict[str, str]:
     return {name: b.describe() for name, b in BUDGET_PRESETS.items()}
+
+
+@dataclass
+class TableStep:
+    """`xner experiment table` after a recipe's phases (the rendering its results are committed with)."""
+
+    out: str = "results"
+    tag: str | None = None
+    prefer: list[str] | None = None
+    only: list[str] | None = None
+
+
+@dataclass
+class Recipe:
+    """A grid recipe file: grids run one after the other (`xner experiment grid FILE`), then optionally the tables.
+
+    `{"about": "...", "common": {GridConfig fields}, "phases": [{GridConfig fields}, ...], "table": {...}}`; each
+    phase is `common`, then the command line's overrides, then the phase's own fields (a phase that fixes its seeds
+    keeps them). A plain grid file (GridConfig fields only) is a recipe of one phase."""
+
+    phases: list[GridConfig]
+    about: str = ""
+    table: TableStep | None = None
+
+
+def _merge(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Later layers win; the config sections (space, augment, tagger, train) merge field by field."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            out[key] = {**out.get(key, {}), **value} if key in SECTIONS and isinstance(value, dict) else value
+    return out
+
+
+def load_recipe(path: str | Path, **overrides: Any) -> Recipe:
+    """Read a recipe (or plain grid) file; `overrides` are GridConfig fields from the command line (None = unset)."""
+    path = Path(path)
+    data = _read_json_object(path)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "phases" not in data:
+        return Recipe([GridConfig.from_file(path, **given)])
+    unknown = sorted(set(data) - {"about", "common", "phases", "table"})
+    if unknown:
+        raise XnerError(f"unknown recipe field(s): {', '.join(unknown)}; known: about, common, phases, table", path)
+    phases = data["phases"]
+    if not isinstance(phases, list) or not phases or not all(isinstance(p, dict) for p in phases):
+        raise XnerError("`phases` must be a non-empty list of grid objects", path)
+    grids = []
+    for k, phase in enumerate(phases, start=1):
+        fields = _merge(data.get("common", {}), given, phase)
+        unknown = sorted(set(fields) - set(GridConfig.__dataclass_fields__))
+        if unknown:
+            raise XnerError(f"phase {k}: unknown grid field(s): {', '.join(unknown)}", path)
+        try:
+            grids.append(GridConfig(**fields))
+        except XnerError as err:
+            raise XnerError(f"phase {k}: {err}", path) from None
+    table = data.get("table")
+    if table is not None:
+        known = set(TableStep.__dataclass_fields__)
+        if not isinstance(table, dict) or set(table) - known:
+            raise XnerError(f"`table` must be an object with field(s) among {', '.join(sorted(known))}", path)
+        table = TableStep(**table)
+    return Recipe(grids, str(data.get("about", "")), table)
+
+
+def _read_json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XnerError("no such grid file", path) from None
+    except json.JSONDecodeError as err:
+        raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+    if not isinstance(data, dict):
+        raise XnerError("a grid file holds one JSON object", path, 1)
+    return data

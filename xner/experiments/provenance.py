@@ -49,13 +49,13 @@ def machine_info(device: str = "cpu") -> dict:
     return info
 
 
-def script_command(argv: list[str] | None = None) -> str:
-    """The command line that ran this script, quoted so it can be pasted back into a shell."""
-    return "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
+def command_line(argv: list[str] | None = None) -> str:
+    """The `xner` command line that is running (or `xner ARGV`), quoted so it can be pasted back into a shell."""
+    return "xner " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
 
 
 def write_analysis(out: dict, started: float, prefix: str, markdown: Callable[[dict], str]) -> None:
-    """Stamp an analysis script's result (wall time, git, machine, date), then write PREFIX.json and PREFIX.md
+    """Stamp an analysis's result (wall time, git, machine, date), then write PREFIX.json and PREFIX.md
     atomically."""
     from xner.io import write_json_atomic, write_text_atomic
 
@@ -64,3 +64,22 @@ def write_analysis(out: dict, started: float, prefix: str, markdown: Callable[[d
     write_json_atomic(Path(prefix + ".json"), out)
     write_text_atomic(Path(prefix + ".md"), markdown(out))
     print(f"wrote {prefix}.json and {prefix}.md in {out['seconds']} s")
+
+
+def rewrite_markdown(prefix: str, markdown: Callable[[dict], str]) -> Path:
+    """PREFIX.md again from the committed PREFIX.json (computes nothing); returns the Markdown's path."""
+    import json
+
+    from xner.errors import XnerError
+    from xner.io import write_text_atomic
+
+    path = Path(prefix + ".json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XnerError("no such file", path) from None
+    except json.JSONDecodeError as err:
+        raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+    out = Path(prefix + ".md")
+    write_text_atomic(out, markdown(data))
+    return out

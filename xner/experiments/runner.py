@@ -33,7 +33,7 @@ from xner.experiments.grid import (
     result_status,
 )
 from xner.experiments.provenance import git_info, machine_info
-from xner.experiments.tables import RESULT_SCHEMA, GERMAN_NOTE
+from xner.experiments.results import GERMAN_NOTE, RESULT_SCHEMA
 from xner.io import write_json_atomic
 
 

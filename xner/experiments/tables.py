@@ -16,6 +16,7 @@ from typing import Iterable
 
 from xner.errors import XnerError
 from xner.experiments import paper
+from xner.experiments.results import GERMAN_NOTE, load_results
 from xner.io import write_text_atomic
 from xner.transfer.config import (
     BASE_VARIANTS,
@@ -31,7 +32,6 @@ from xner.transfer.config import (
     budget_from_name,
 )
 
-RESULT_SCHEMA = "xner.experiment.cell/1"
 VARIANT_LABEL = {
     SOURCE_MONO_NOCHAR: "Wrd-LSTM-CRF (Source-Mono, no char)",
     SOURCE_MONO: "Ch-LSTM-Wrd-LSTM-CRF (Source-Mono)",
@@ -41,26 +41,6 @@ VARIANT_LABEL = {
     CROSS_AUGMENTED: "Cross-Augmented",
 }
 ARROW = {"s2t": "→", "t2s": "←"}
-GERMAN_NOTE = (
-    "de: German has no CoNLL training split here; its unlabelled target text is `unlabeled/de.txt` "
-    "(12,152 German corpus sentences), not the paper's de train split."
-)
-
-
-def load_results(root: str | Path) -> list[dict]:
-    """Every cell result under `root` (recursively), validated lightly."""
-    root = Path(root)
-    out = []
-    for path in sorted(root.rglob("seed*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
-        if data.get("schema") != RESULT_SCHEMA:
-            continue
-        data["_path"] = str(path)
-        out.append(data)
-    return out
 
 
 @dataclass

@@ -1,37 +1,36 @@
-#!/usr/bin/env python
 """Table 2 of the paper: monolingual supervised NER F1 (upper bound) per language, with the shared embeddings.
 
-One language:   python scripts/table2.py --lang en --device cuda --out results/table2/en.json
-All, parallel:  python scripts/table2.py --lang all --jobs 5 --device cuda     (one process per language)
-Render only:    python scripts/table2.py --render                             (results/table2/*.json ->
-                                                                               results/table2.md + .json)
+One language:   xner experiment table2 --lang en --device cuda --out results/table2/en.json
+All, parallel:  xner experiment table2 --lang all --jobs 5 --device cuda     (one process per language)
+Render only:    xner experiment table2 --render                             (results/table2/*.json ->
+                                                                             results/table2.md + .json)
 Evidence for a row far below the paper:
   --embeddings random   the same model with random, fine-tuned word vectors (Lample et al.'s baseline)
   every run also reports F1 on test sentences with / without embedding-OOV words and the recall of
   gold entities that contain an OOV word (`oov` in the JSON).
-Ship data to a machine without ../shared/data: `python scripts/pack_data.py DIR` (NER files + only the
-  embedding rows the NER data looks up; results are identical) then run with XNER_DATA=DIR.
-
-Recipe used for results/table2 on a borrowed GPU machine (H200, 16 CPUs; only the repo travels, at most
-64 MiB, and its image lacks seqeval):
-  python scripts/pack_data.py .gpu/data && gzip -r .gpu/data/ner && xz -6 .gpu/data/emb/*.npy
-  cp -r $(python -c "import seqeval, os; print(os.path.dirname(seqeval.__file__))") .gpu/site/   # pure Python
-  # on the machine (carry .gpu, ignored via .git/info/exclude):
-  export PYTHONPATH=$PWD/.gpu/site XNER_DATA=$PWD/.gpu/data; gunzip -r .gpu/data/ner; xz -d .gpu/data/emb/*.xz
-  timeout 430 python3 scripts/table2.py --lang all --jobs 5 --device cuda --threads 3 --out-dir /tmp/t2
-      --results-dir /tmp/t2 --runs-dir /tmp/runs   (one line; then the same with --resume until complete)
-  5 processes share the GPU at ~700-1000 train sentences/s each; all 30 epochs took ~600 s wall (nl, the
-  largest, ~20 s/epoch including evaluating dev and test every 150 batches).
+Ship data to a machine without ../shared/data: `xner data pack DIR` (NER files + only the embedding rows the
+  NER data looks up; results are identical) then run with XNER_DATA=DIR.
 
 Model selection: best English/target *dev* F1 (evaluated every 150 batches); the reported number is
 test F1 at that step. The per-language JSON is rewritten (atomically) after every evaluation, so a run
 that is stopped early still leaves its best-so-far numbers, marked "complete": false.
 Checkpoints go to runs/table2/<lang>[.<variant>]/ (git-ignored); `--resume` continues a stopped run.
+
+Recipe used for results/table2 on a borrowed GPU machine (H200, 16 CPUs; only the repo travels, at most
+64 MiB, and its image lacks seqeval), with `scripts/table2.py` and `scripts/pack_data.py`, this module's and
+`xner data pack`'s former places (same options):
+  xner data pack .gpu/data && gzip -r .gpu/data/ner && xz -6 .gpu/data/emb/*.npy
+  cp -r $(python -c "import seqeval, os; print(os.path.dirname(seqeval.__file__))") .gpu/site/   # pure Python
+  # on the machine (carry .gpu, ignored via .git/info/exclude):
+  export PYTHONPATH=$PWD/.gpu/site XNER_DATA=$PWD/.gpu/data; gunzip -r .gpu/data/ner; xz -d .gpu/data/emb/*.xz
+  timeout 430 xner experiment table2 --lang all --jobs 5 --device cuda --threads 3 --out-dir /tmp/t2
+      --results-dir /tmp/t2 --runs-dir /tmp/runs   (one line; then the same with --resume until complete)
+  5 processes share the GPU at ~700-1000 train sentences/s each; all 30 epochs took ~600 s wall (nl, the
+  largest, ~20 s/epoch including evaluating dev and test every 150 batches).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -39,14 +38,49 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from xner.errors import XnerError
 
 PAPER = {"en": 89.77, "es": 84.71, "nl": 85.16, "ar": 75.49, "fi": 84.21}  # paper Table 2, "Our fasttext"
 FLOORS = {"en": 86, "es": 79, "nl": 79, "fi": 77, "ar": 65}  # issue 3: below these, suspect a bug
 LANGS = tuple(PAPER)
+EMBEDDINGS = ("fasttext", "random")
+
+
+@dataclass
+class Table2Config:
+    """One Table 2 training run (per language)."""
+
+    device: str = "cpu"  # cpu or cuda
+    epochs: int = 30  # paper: 30 epochs
+    seed: int = 1  # (ours)
+    embeddings: str = "fasttext"  # "fasttext" (the shared tables) or "random" (Lample et al.'s baseline)
+    no_char: bool = False  # (ours, diagnosis) no char BiLSTM
+    threads: int = 0  # torch CPU threads per process (0: torch's default)
+    length_buckets: int = 20  # (ours) TrainConfig.length_buckets the committed rows were made with (0: random batches)
+    max_train: int = 0  # first N training sentences (smoke tests); 0 = all
+    resume: bool = False  # continue from runs-dir checkpoints
+    track_test: bool = True  # score test at every evaluation (for the curve)
+    quiet: bool = False  # no progress bar / log lines on stderr
+    runs_dir: str = "runs/table2"  # checkpoints and models
+
+    def __post_init__(self) -> None:
+        if self.embeddings not in EMBEDDINGS:
+            raise XnerError(f"--embeddings must be one of {', '.join(EMBEDDINGS)}, not {self.embeddings!r}")
+
+    def flags(self) -> list[str]:
+        """These settings as `xner experiment table2` options (what each per-language process is given)."""
+        out = ["--device", self.device, "--epochs", str(self.epochs), "--seed", str(self.seed), "--runs-dir",
+               self.runs_dir, "--embeddings", self.embeddings, "--threads", str(self.threads), "--length-buckets",
+               str(self.length_buckets)]
+        for flag, on in (("--resume", self.resume), ("--no-char", self.no_char), ("--no-track-test", not self.track_test)):
+            if on:
+                out.append(flag)
+        if self.max_train:
+            out += ["--max-train", str(self.max_train)]
+        return out
 
 
 def result_name(lang: str, variant: str) -> str:
@@ -75,7 +109,8 @@ def random_table(table, seed: int):
     return EmbeddingTable(list(table.words), vectors, name=f"random({table.name}, sigma={sigma:.4f})")
 
 
-def run_language(args) -> dict:
+def run_language(lang: str, config: Table2Config, out: Path, command: str) -> dict:
+    """Train and evaluate one language; writes `out` after every evaluation and at the end."""
     import torch
 
     from xner.data.registry import load_split, split_path
@@ -86,32 +121,33 @@ def run_language(args) -> dict:
     from xner.model.tagger import build_tagger, count_parameters
     from xner.model.trainer import load_best, seed_everything, train
 
-    lang, variant = args.lang, args.embeddings
-    out = Path(args.out) if args.out else ROOT / "results" / "table2" / f"{result_name(lang, variant)}.json"
-    run_dir = Path(args.runs_dir) / result_name(lang, variant)
+    if lang not in PAPER:
+        raise XnerError(f"Table 2 has no row for {lang!r}; choose from {', '.join(LANGS)}")
+    variant = config.embeddings
+    run_dir = Path(config.runs_dir) / result_name(lang, variant)
     train_s, dev, test = (load_split(lang, s) for s in ("train", "dev", "test"))
-    if args.max_train:
-        train_s = train_s[: args.max_train]
+    if config.max_train:
+        train_s = train_s[: config.max_train]
     table = load_embeddings(lang)
-    tagger_cfg = TaggerConfig(use_char=not args.no_char)
+    tagger_cfg = TaggerConfig(use_char=not config.no_char)
     if variant == "random":
-        table = random_table(table, args.seed)
+        table = random_table(table, config.seed)
         tagger_cfg.finetune_embeddings = True  # Lample et al.'s random baseline learns its vectors
     train_cfg = TrainConfig(
-        epochs=args.epochs, seed=args.seed, device=args.device, tag_scheme=default_tag_scheme(lang),
-        num_threads=args.threads, length_buckets=args.length_buckets,
+        epochs=config.epochs, seed=config.seed, device=config.device, tag_scheme=default_tag_scheme(lang),
+        num_threads=config.threads, length_buckets=config.length_buckets,
     )
-    seed_everything(args.seed)
+    seed_everything(config.seed)
     model = build_tagger(tagger_cfg, {lang: table}, train_s, train_cfg.tag_scheme)
     eval_sets = {"dev": (dev, lang)}
-    if not args.no_track_test:
+    if config.track_test:
         eval_sets["test"] = (test, lang)
     started = time.time()
     base = {
         "table": 2, "lang": lang, "variant": variant, "paper_f1": PAPER.get(lang), "floor_f1": FLOORS.get(lang),
-        "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+        "command": command,
         "selection": "best dev F1 (evaluated every eval_every batches and at each epoch end); test F1 at that step",
-        "seed": args.seed, "machine": machine(), "device": args.device,
+        "seed": config.seed, "machine": machine(), "device": config.device,
         "data": {s: str(split_path(lang, s)) for s in ("train", "dev", "test")},
         "train_sentences": len(train_s),
         "embeddings": {"name": table.name, "rows": len(table), "dim": table.dim},
@@ -129,7 +165,7 @@ def run_language(args) -> dict:
 
     state = {"best": None, "curve": []}
     metrics = run_dir / "metrics.jsonl"
-    if args.resume and metrics.is_file():  # best so far from the interrupted run (lines past its checkpoint are
+    if config.resume and metrics.is_file():  # best so far from the interrupted run (lines past its checkpoint are
         for line in metrics.read_text(encoding="utf-8").splitlines():  # dropped by train() and re-done)
             record = json.loads(line)
             state["curve"].append(point(record))
@@ -144,7 +180,7 @@ def run_language(args) -> dict:
         epochs_done = point(record)[0]
         best = state["best"]
         write_json_atomic(out, base | {
-            "complete": False, "epochs_done": round(epochs_done, 3), "epochs_budget": args.epochs,
+            "complete": False, "epochs_done": round(epochs_done, 3), "epochs_budget": config.epochs,
             "wall_seconds": round(time.time() - started, 1),
             "train_sentences_per_second": record["sentences_per_second"],
             "best_step": best["step"], "dev_f1": best["scores"]["dev"]["f1"],
@@ -153,13 +189,13 @@ def run_language(args) -> dict:
         })
 
     result = train(model, train_s, train_cfg, run_dir, eval_sets, select_on=["dev"], lang=lang,
-                   resume=args.resume, show_progress=not args.quiet, on_eval=on_eval)
+                   resume=config.resume, show_progress=not config.quiet, on_eval=on_eval)
     load_best(model, run_dir, "dev")
     test_scores = evaluate(model, test, lang, train_cfg.eval_batch_size, oov_breakdown=True)
     dev_scores = evaluate(model, dev, lang, train_cfg.eval_batch_size)
     final = base | {
-        "complete": not result.interrupted and result.epochs_done >= args.epochs,
-        "epochs_done": round(result.epochs_done, 3), "epochs_budget": args.epochs,
+        "complete": not result.interrupted and result.epochs_done >= config.epochs,
+        "epochs_done": round(result.epochs_done, 3), "epochs_budget": config.epochs,
         "wall_seconds": round(time.time() - started, 1),
         "train_seconds": round(result.train_seconds, 1),
         "train_sentences_per_second": round(result.sentences_per_second, 1),
@@ -168,7 +204,7 @@ def run_language(args) -> dict:
         "dev": dev_scores, "test": test_scores, "model": str(run_dir / "best-dev"),
         "curve": [point(r) for r in result.history],  # every evaluation: [epochs, dev F1, test F1]
     }
-    if torch.cuda.is_available() and args.device.startswith("cuda"):
+    if torch.cuda.is_available() and config.device.startswith("cuda"):
         final["max_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     write_json_atomic(out, final)
     print(f"{lang} ({variant}): test F1 {test_scores['f1']:.2f} (paper {PAPER.get(lang)}), dev F1 {dev_scores['f1']:.2f}"
@@ -176,21 +212,12 @@ def run_language(args) -> dict:
     return final
 
 
-def run_parallel(args) -> int:
-    """One subprocess per language, at most `--jobs` at a time; each writes its own JSON and log."""
-    langs = LANGS if args.lang == "all" else tuple(args.lang.split(","))
-    out_dir = Path(args.out_dir) if args.out_dir else ROOT / "results" / "table2"
+def run_parallel(langs: list[str], config: Table2Config, jobs: int, out_dir: Path, log_dir: Path,
+                 results_dir: Path) -> int:
+    """One `xner experiment table2` process per language, at most `jobs` at a time; each writes its own JSON and
+    log; then render. Returns 1 if a language failed or was stopped."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    log_dir = Path(args.log_dir) if args.log_dir else out_dir
     log_dir.mkdir(parents=True, exist_ok=True)
-    passthrough = ["--device", args.device, "--epochs", str(args.epochs), "--seed", str(args.seed),
-                   "--runs-dir", str(args.runs_dir), "--embeddings", args.embeddings, "--threads", str(args.threads),
-                   "--length-buckets", str(args.length_buckets)]
-    for flag in ("resume", "no_char", "no_track_test"):
-        if getattr(args, flag):
-            passthrough.append("--" + flag.replace("_", "-"))
-    if args.max_train:
-        passthrough += ["--max-train", str(args.max_train)]
     pending, running, failed = list(langs), [], []
 
     def stop(signum, frame):  # e.g. `timeout`: stop the children, keep their partial JSON, render
@@ -199,7 +226,7 @@ def run_parallel(args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        _supervise(args, pending, running, failed, out_dir, log_dir, passthrough)
+        _supervise(config, jobs, pending, running, failed, out_dir, log_dir)
     except KeyboardInterrupt:
         for lang, proc, log in running:
             proc.terminate()
@@ -208,18 +235,18 @@ def run_parallel(args) -> int:
             log.close()
             failed.append(lang)
         print(f"stopped; unfinished: {', '.join(lang for lang, _, _ in running) or 'none'}", flush=True)
-    render(out_dir, Path(args.results_dir))
+    render(out_dir, results_dir)
     return 1 if failed else 0
 
 
-def _supervise(args, pending, running, failed, out_dir, log_dir, passthrough) -> None:
+def _supervise(config, jobs, pending, running, failed, out_dir, log_dir) -> None:
     while pending or running:
-        while pending and len(running) < args.jobs:
+        while pending and len(running) < jobs:
             lang = pending.pop(0)
-            name = result_name(lang, args.embeddings)
+            name = result_name(lang, config.embeddings)
             log = open(log_dir / f"{name}.log", "w", encoding="utf-8")
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--lang", lang,
-                   "--out", str(out_dir / f"{name}.json")] + passthrough
+            cmd = [sys.executable, "-c", "from xner.cli import main; main()", "experiment", "table2", "--lang", lang,
+                   "--out", str(out_dir / f"{name}.json")] + config.flags()
             running.append((lang, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
             print(f"started {lang}: {' '.join(cmd)}", flush=True)
         time.sleep(2)
@@ -243,12 +270,11 @@ def render(in_dir: Path, results: Path) -> None:
         if data.get("table") == 2:
             rows[result_name(data["lang"], data["variant"])] = data
     if not rows:
-        print(f"nothing to render in {in_dir}", file=sys.stderr)
-        return
+        raise XnerError("no Table 2 result (*.json with \"table\": 2) to render", in_dir)
     lines = [
         "# Table 2: monolingual supervised NER (test F1, CoNLL span F1 via seqeval)",
         "",
-        "Rendered by `python scripts/table2.py --render` from `results/table2/*.json`; each row: one seed, model",
+        "Rendered by `xner experiment table2 --render` from `results/table2/*.json`; each row: one seed, model",
         "selected on dev F1, test F1 at that step. Paper = Bari et al. (2020) Table 2, fastText wiki vectors;",
         "ours = the shared 300-d fastText vectors trained on far smaller corpora (see shared/data/README.md).",
         "",
@@ -276,7 +302,7 @@ def render(in_dir: Path, results: Path) -> None:
               "fine-tuned vectors) and with the OOV columns (entities whose words have no vector).", "",
               "How each row was made (the command, machine and data root; `--resume` = continued from the",
               "checkpoint of a run stopped by a time limit, which gives the same weights as an uninterrupted run;",
-              "a data root other than ../shared/data is a `scripts/pack_data.py` copy of it: the same NER files and only the",
+              "a data root other than ../shared/data is a `xner data pack` (formerly `scripts/pack_data.py`) copy of it: the same NER files and only the",
               "embedding rows those files look up, so every lookup returns the same vector):", ""]
     for name, d in rows.items():
         where = d["machine"].get("gpu") or d["machine"]["node"]
@@ -286,49 +312,3 @@ def render(in_dir: Path, results: Path) -> None:
     write_text_atomic(results / "table2.md", "\n".join(lines) + "\n")
     write_json_atomic(results / "table2.json", {"rendered_from": str(in_dir), "rows": rows})
     print(f"wrote {results / 'table2.md'} and {results / 'table2.json'} ({len(rows)} rows)")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lang", default="en", help="en, es, nl, ar, fi, a comma list, or all")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--epochs", type=int, default=30, help="epoch budget (paper: 30)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--embeddings", default="fasttext", choices=("fasttext", "random"))
-    parser.add_argument("--no-char", action="store_true", help="no char BiLSTM")
-    parser.add_argument("--out", help="result JSON of one language (default results/table2/<lang>.json)")
-    parser.add_argument("--out-dir", help="with several languages: folder of the per-language JSON files")
-    parser.add_argument("--log-dir", help="with several languages: folder of per-language logs (default --out-dir)")
-    parser.add_argument("--results-dir", default=str(ROOT / "results"), help="where table2.md/.json are rendered")
-    parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "table2"), help="checkpoints and models")
-    parser.add_argument("--jobs", type=int, default=1, help="languages trained in parallel processes")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads per process (0: default)")
-    parser.add_argument("--length-buckets", type=int, default=20, help="TrainConfig.length_buckets (0: random batches)")
-    parser.add_argument("--max-train", type=int, default=0, help="use only the first N training sentences (smoke tests)")
-    parser.add_argument("--resume", action="store_true", help="continue from runs-dir checkpoints")
-    parser.add_argument("--no-track-test", action="store_true", help="do not score test at every evaluation")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar / log lines on stderr")
-    parser.add_argument("--render", action="store_true", help="only render results/table2.md from results/table2/")
-    args = parser.parse_args()
-
-    from xner.errors import XnerError
-
-    try:
-        if args.render:
-            render(Path(args.out_dir) if args.out_dir else ROOT / "results" / "table2", Path(args.results_dir))
-            return 0
-        if args.lang == "all" or "," in args.lang:
-            return run_parallel(args)
-        if args.lang not in PAPER:
-            raise XnerError(f"Table 2 has no row for {args.lang!r}; choose from {', '.join(LANGS)}")
-        run_language(args)
-        if not args.out:
-            render(ROOT / "results" / "table2", Path(args.results_dir))
-        return 0
-    except XnerError as err:
-        print(f"table2: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

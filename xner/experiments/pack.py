@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Write a trimmed copy of the data folder for a machine that cannot see ../shared/data.
 
 NER splits plus only the embedding rows those sentences can look up (the exact word's row, else the
@@ -6,18 +5,16 @@ lower-cased word's row; first-occurrence rows in their original order), so every
 vector as with the full table and training/evaluation give the same results.
 
 Table 2 (labelled train/dev/test of every language):
-  python scripts/pack_data.py DIR --lang en,es,nl,ar,fi
+  xner data pack DIR --lang en --lang es --lang nl --lang ar --lang fi
 A transfer grid (English train+dev; each target's dev/test and its first N unlabelled sentences, written
 token-only so that no target training label travels):
-  python scripts/pack_data.py DIR --lang en,es,nl,de,ar,fi --transfer --max-unlabeled 4000
+  xner data pack DIR --lang en --lang es --lang nl --lang de --lang ar --lang fi --transfer --max-unlabeled 4000
 Then compress for transport (`gzip -r DIR/ner DIR/unlabeled; xz DIR/emb/*.npy`) and run with XNER_DATA=DIR.
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +22,6 @@ import numpy as np
 from xner.data.conll import Sentence, write_conll
 from xner.data.registry import load_split, load_unlabeled, split_path, unlabeled_path
 from xner.embeddings import load_embeddings
-from xner.errors import XnerError
 from xner.transfer.config import SOURCE_LANG
 
 
@@ -49,7 +45,8 @@ def _write_unlabeled(lang: str, target: Path, max_unlabeled: int | None) -> list
     return sentences
 
 
-def pack_data(target: Path, langs: tuple[str, ...], transfer: bool = False, max_unlabeled: int | None = None) -> None:
+def pack_data(target: Path, langs: tuple[str, ...], transfer: bool = False, max_unlabeled: int | None = None,
+              echo=print) -> None:
     for lang in langs:
         sentences: list[Sentence] = []
         if transfer and lang == SOURCE_LANG:
@@ -70,23 +67,4 @@ def pack_data(target: Path, langs: tuple[str, ...], transfer: bool = False, max_
         (target / "emb").mkdir(parents=True, exist_ok=True)
         np.save(target / "emb" / f"{lang}.npy", np.asarray(table.vectors[rows]))
         (target / "emb" / f"{lang}.vocab").write_text("".join(table.words[i] + "\n" for i in rows), encoding="utf-8")
-        print(f"{lang}: {len(sentences)} sentences, {len(rows)} of {len(table)} embedding rows kept")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", help="folder to write (a data root: ner/, emb/, unlabeled/)")
-    parser.add_argument("--lang", default="en,es,nl,ar,fi", help="comma list of languages")
-    parser.add_argument("--transfer", action="store_true", help="pack for a transfer grid (see above)")
-    parser.add_argument("--max-unlabeled", type=int, help="with --transfer: first N unlabelled target sentences")
-    args = parser.parse_args()
-    try:
-        pack_data(Path(args.out), tuple(args.lang.split(",")), args.transfer, args.max_unlabeled)
-    except XnerError as err:
-        print(f"pack_data: error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        echo(f"{lang}: {len(sentences)} sentences, {len(rows)} of {len(table)} embedding rows kept")

@@ -12,20 +12,22 @@ are read from finished grid runs and nothing is written next to them. Sentences 
 training split (its token column is what Cross-Augmented pseudo-labels); German has no training
 split here (its unlabelled text, unlabeled/de.txt, has no tags), so German uses its dev split.
 
-    python scripts/pseudo_label_quality.py --budget e1-a2-u2000 --tag supmap \\
+    xner analyse pseudo-labels --budget e1-a2-u2000 --tag supmap \\
         --set space.align_suffix=.supervised --set augment.base_seed=1
 
-writes results/pseudo_labels.json and results/pseudo_labels.md.
+writes results/pseudo_labels.json and results/pseudo_labels.md (`--from-json` rewrites the Markdown only).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from xner.experiments.provenance import write_analysis
+from xner.transfer.config import CROSS_AUGMENTED
 
 BUCKETS = ((1, 5), (6, 10), (11, 20), (21, 40), (41, None))  # tokens, inclusive; the last is open
 THRESHOLDS = (10, 20, 40)  # Algorithm 1 keeps sentences with <= l tokens; F1 of the kept set for these l
@@ -91,38 +93,27 @@ def analyse(gold: list[list[str]], pred: list[list[str]], max_len: int = 250) ->
     }
 
 
-def base_cells_for(grid, lang: str, seed: int) -> tuple[object, dict]:
-    from xner.experiments.grid import base_cells, expand
+@dataclass
+class PseudoLabelConfig:
+    """Which finished grid runs to read (the defaults are those of `results/pseudo_labels.md`)."""
 
-    cells = expand(grid)
-    aug = next(c for c in cells if c.key == (lang, "cross-augmented", seed))
-    return aug, base_cells(aug, cells)
+    langs: list[str] = field(default_factory=lambda: list(LANGS))
+    modes: list[str] = field(default_factory=lambda: ["tgt-dev", "src-dev"])  # whose base checkpoint pseudo-labels
+    seed: int = 1  # Cross-Augmented seed whose base is used
+    budget: str = "e1-a2-u2000"  # budget tag of the finished grid runs
+    tag: str = "supmap"  # result tag of the grid runs
+    sets: dict[str, dict] = field(default_factory=dict)  # {section: {field: value}}, as `xner experiment run --set`
+    results_root: str = "results/experiments"
+    runs_root: str = "runs/experiments"
+    max_sentences: int | None = None  # first N target sentences per language
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", action="append", help="target language(s) (default: es nl de ar fi)")
-    parser.add_argument("--mode", action="append", help="selection mode(s) whose base checkpoint pseudo-labels "
-                        "(default: tgt-dev src-dev)")
-    parser.add_argument("--seed", type=int, default=1, help="Cross-Augmented seed whose base is used (default 1)")
-    parser.add_argument("--budget", default="e1-a2-u2000", help="budget tag of the finished grid runs")
-    parser.add_argument("--tag", default="supmap", help="result tag of the grid runs")
-    parser.add_argument("--set", action="append", default=[], help="SECTION.FIELD=VALUE, as `xner experiment run`")
-    parser.add_argument("--results", default="results/experiments")
-    parser.add_argument("--runs", default="runs/experiments")
-    parser.add_argument("--max-sentences", type=int, default=None, help="first N target sentences per language")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="results/pseudo_labels")
-    args = parser.parse_args(argv)
-
-    import torch
-
-    torch.set_num_threads(args.threads)
-    from xner.cli.experiment import parse_sets
+def pseudo_label_quality(config: PseudoLabelConfig, command: str, out_prefix: str, echo=print) -> dict:
+    """Score each language's Cross-Augmented base model's pseudo-labels by sentence length; write
+    OUT_PREFIX.json and OUT_PREFIX.md."""
     from xner.data.registry import load_split, split_path
-    from xner.experiments.figures import load_cell_tagger
-    from xner.experiments.grid import GridConfig
-    from xner.experiments.provenance import script_command, write_analysis
+    from xner.experiments.grid import GridConfig, base_cells, expand
+    from xner.experiments.models import load_cell_model, require_results
     from xner.metrics import to_iob2
     from xner.model.config import TrainConfig
     from xner.model.predictor import predict
@@ -130,29 +121,29 @@ def main(argv: list[str] | None = None) -> int:
     from xner.transfer.config import budget_from_name
     from xner.transfer.fingerprint import file_fingerprint
 
-    overrides = parse_sets(args.set)  # the same --set as `xner experiment run`
-    langs = args.lang or list(LANGS)
-    modes = args.mode or ["tgt-dev", "src-dev"]
-    grid = GridConfig(langs=langs, variants=["cross-augmented"], seeds=[args.seed], modes=modes,
-                      budget=budget_from_name(args.budget), tag=args.tag, results_root=args.results,
-                      runs_root=args.runs, **overrides)
+    grid = GridConfig(langs=config.langs, variants=["cross-augmented"], seeds=[config.seed], modes=config.modes,
+                      budget=budget_from_name(config.budget), tag=config.tag, results_root=config.results_root,
+                      runs_root=config.runs_root).with_overrides(config.sets)
+    cells = expand(grid)
+    require_results(grid, [c for c in cells if c.config.variant != CROSS_AUGMENTED])  # the pseudo-labellers
     started = time.time()
     out: dict = {
-        "command": script_command(argv),
+        "command": command,
         "what": "pseudo-labels of the Cross-Augmented base model vs gold tags, by sentence length",
         "analysis_only": "ANALYSIS ONLY: gold target tags are read here to score pseudo-labels; they never reach "
                          "training or model selection",
-        "budget": args.budget, "tag": args.tag, "seed": args.seed, "modes": modes,
+        "budget": config.budget, "tag": config.tag, "seed": config.seed, "modes": config.modes,
         "buckets": [bucket_label(*b) for b in BUCKETS],
-        "max_sentences": args.max_sentences,
+        "max_sentences": config.max_sentences,
         "languages": {},
     }
-    for lang in langs:
+    for lang in config.langs:
         split = "train" if lang != "de" else "dev"
-        sentences = load_split(lang, split)[: args.max_sentences]  # analysis-only label read
+        sentences = load_split(lang, split)[: config.max_sentences]  # analysis-only label read
         sentences = [s for s in sentences if len(s)]
         gold = to_iob2([list(s.tags) for s in sentences])
-        aug_cell, bases = base_cells_for(grid, lang, args.seed)
+        aug_cell = next(c for c in cells if c.key == (lang, "cross-augmented", config.seed))
+        bases = base_cells(aug_cell, cells)
         plan = plan_runs(aug_cell.config, bases)
         entry = {"split": split, "file": str(split_path(lang, split)),
                  "sha256_16": file_fingerprint(split_path(lang, split)), "sentences": len(sentences), "by_mode": {}}
@@ -162,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         for (variant, step), run in plan.items():
             t0 = time.time()
             mode = run["modes"][0]
-            model = load_cell_tagger(bases[variant], mode)
+            model = load_cell_model(bases[variant], mode)
             pred = predict(model, [s.tokens for s in sentences], lang)
             result = analyse(gold, pred, TrainConfig().max_train_len)
             for m in run["modes"]:
@@ -171,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                                                               f"best-{mode}.safetensors"),
                                        "base_selection_f1": run["choice"][m]["selection_f1"],
                                        "seconds": round(time.time() - t0, 1), **result}
-            print(f"{lang} {','.join(run['modes'])}: {variant} step {step}: F1 by bucket "
-                  + " ".join(f"{b['bucket']}={b.get('f1')}" for b in result["buckets"]), flush=True)
+            echo(f"{lang} {','.join(run['modes'])}: {variant} step {step}: F1 by bucket "
+                 + " ".join(f"{b['bucket']}={b.get('f1')}" for b in result["buckets"]))
         out["languages"][lang] = entry
-    write_analysis(out, started, args.out, markdown)
-    return 0
+    write_analysis(out, started, out_prefix, markdown)
+    return out
 
 
 def _fmt(value) -> str:
@@ -255,6 +246,3 @@ def markdown(data: dict) -> str:
                           + ".", ""]
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,19 +13,20 @@ should therefore over-predict on German. Two measurements test that:
 ANALYSIS ONLY: the gold target tags read here never reach training or model selection; the models
 are read from finished grid runs and nothing is written next to them.
 
-    python scripts/capitalisation.py --lang es --lang nl --lang de
+    xner analyse capitalisation --lang es --lang nl --lang de
 
-writes results/supplementary/full/capitalisation.json and .md.
+writes results/supplementary/full/capitalisation.json and .md (`--from-json` rewrites the Markdown only).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 
-BASES = ("cross-word-nochar", "cross-word", "cross-shared")
-FULL_SETS = ["space.align_suffix=.supervised", "train.length_buckets=20", "augment.base_seed=1"]  # grid_full.sh
+from xner.experiments.provenance import write_analysis
+from xner.transfer.config import BASE_VARIANTS
+
+# The full-budget grid the models come from (xner/experiments/grids/full-supmap.json)
+FULL_SETS = {"space": {"align_suffix": ".supervised"}, "train": {"length_buckets": 20}, "augment": {"base_seed": 1}}
 
 
 def capitalised_non_initial(tokens) -> list[bool]:
@@ -54,49 +55,39 @@ def case_stats(token_lists, gold, pred=None) -> dict:
             "capitalised_share_of_false_positives_pct": round(100 * alarms / max(false_pos, 1), 2)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lang", action="append", help="target languages with full-budget base cells (default: es nl de)")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="results/supplementary/full/capitalisation")
-    args = parser.parse_args(argv)
-
-    import torch
-
-    torch.set_num_threads(args.threads)
-    from xner.cli.experiment import parse_sets
+def capitalisation(langs: list[str], command: str, out_prefix: str, split: str = "test", echo=print) -> dict:
+    """Gold case statistics of English and `langs`, and those of the full-budget base taggers' predictions;
+    write OUT_PREFIX.json and OUT_PREFIX.md."""
     from xner.data.registry import load_split
-    from xner.experiments.figures import load_cell_tagger
     from xner.experiments.grid import GridConfig, expand
-    from xner.experiments.provenance import script_command, write_analysis
+    from xner.experiments.models import load_cell_model, require_results
     from xner.metrics import to_iob2
     from xner.model.predictor import fast_span_scores, predict
     from xner.transfer.config import budget_from_name
 
-    langs = args.lang or ["es", "nl", "de"]
-    grid = GridConfig(langs=langs, variants=list(BASES), seeds=[1], modes=["tgt-dev"], budget=budget_from_name("full"),
-                      tag="supmap", **parse_sets(FULL_SETS))
+    grid = GridConfig(langs=langs, variants=list(BASE_VARIANTS), seeds=[1], modes=["tgt-dev"],
+                      budget=budget_from_name("full"), tag="supmap").with_overrides(FULL_SETS)
+    require_results(grid)
     cells = {c.key: c for c in expand(grid)}
     started = time.time()
 
     def split_of(lang: str):
-        sentences = [s for s in load_split(lang, args.split) if len(s)]  # analysis-only label read
+        sentences = [s for s in load_split(lang, split) if len(s)]  # analysis-only label read
         return [list(s.tokens) for s in sentences], to_iob2([list(s.tags) for s in sentences])
 
     en_tokens, en_gold = split_of("en")
     out: dict = {
-        "command": script_command(argv),
+        "command": command,
         "analysis_only": "ANALYSIS ONLY: gold target tags are read here to score predictions; they never reach "
                          "training or model selection",
-        "split": args.split, "grid": "budget full, tag supmap, seed 1, " + " ".join(FULL_SETS),
+        "split": split, "grid": "budget full, tag supmap, seed 1, " + " ".join(grid.set_items()),
         "gold": {"en": case_stats(en_tokens, en_gold)}, "models": {},
     }
     for lang in langs:
         tokens, gold = split_of(lang)
         out["gold"][lang] = case_stats(tokens, gold)
-        for variant in BASES:
-            model = load_cell_tagger(cells[(lang, variant, 1)], "tgt-dev")
+        for variant in BASE_VARIANTS:
+            model = load_cell_model(cells[(lang, variant, 1)], "tgt-dev")
             pred = predict(model, tokens, lang)
             spans = fast_span_scores(gold, pred)
             out["models"][f"{lang}/{variant}"] = {
@@ -104,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                            "recall": round(spans["recall"], 2), "f1": round(spans["f1"], 2)},
                 "english": case_stats(en_tokens, en_gold, predict(model, en_tokens, "en")),
             }
-            print(f"{lang} {variant}: {out['models'][f'{lang}/{variant}']}", flush=True)
-    write_analysis(out, started, args.out, markdown)
-    return 0
+            echo(f"{lang} {variant}: {out['models'][f'{lang}/{variant}']}")
+    write_analysis(out, started, out_prefix, markdown)
+    return out
 
 
 def markdown(data: dict) -> str:
@@ -145,6 +136,3 @@ def markdown(data: dict) -> str:
                      f"(of {e['gold_o']}) | {t['precision']} / {t['recall']} / {t['f1']} |")
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    sys.exit(main())
