@@ -1,4 +1,5 @@
-"""Tiny real slices of the shared data: 200 English training sentences, 100 dev, a 5,000-row embedding table."""
+"""Tiny real slices of `ner_data` (the shared data, else the shipped demo bundle): 200 English training sentences,
+100 dev, a 5,000-row embedding table."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def en_small(shared_data):
+def en_small(ner_data):
     from xner.data.registry import load_split
     from xner.embeddings import load_embeddings
 
-    if not (shared_data / "emb" / "en.npy").is_file():
-        pytest.skip("shared English embeddings not found")
-    train = load_split("en", "train")[:200]
-    dev = load_split("en", "dev")[:100]
-    table = load_embeddings("en", max_vocab=5000)
+    train = load_split("en", "train", ner_data)[:200]
+    dev = load_split("en", "dev", ner_data)[:100]
+    table = load_embeddings(str(ner_data / "emb" / "en.npy"), max_vocab=5000)
     return train, dev, table
 
 
