@@ -39,11 +39,12 @@ def _read_data(spec: str, default_split: str, encoding: str = "utf-8") -> tuple[
 
 def _read_text(file: Optional[Path], encoding: str) -> str:
     """Raw text of FILE or stdin; bytes that are not `encoding` give an XnerError naming file and line."""
+    from xner.data.conll import check_input_file
     from xner.errors import XnerError
 
     name = str(file) if file is not None else "<stdin>"
-    if file is not None and not file.is_file():
-        raise XnerError("no such file", name)
+    if file is not None:
+        check_input_file(file)
     raw = file.read_bytes() if file is not None else sys.stdin.buffer.read()
     try:
         return raw.decode(encoding).lstrip("\ufeff")
