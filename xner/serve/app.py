@@ -1,7 +1,7 @@
 """The HTTP API and web page of `xner serve`: `create_app(models, limits)` -> a FastAPI app.
 
 - `POST /tag`: JSON `{"text": "..."}` (each non-empty line is one sentence, tokenised like
-  `xner.model.predictor.tokenize`) or `{"tokens": [["El", "Rey"], ...]}` (pre-tokenised sentences),
+  `xner.data.tokenize.tokenize`: NFC, format characters inside words dropped) or `{"tokens": [["El", "Rey"], ...]}` (pre-tokenised sentences),
   optionally `"lang"` to pick one of the served models (default: the first one). Answers the entities
   with character offsets into `text` (for `tokens` input, `text` is the sentences joined by newlines,
   tokens joined by single spaces, and is returned too), types, tokens and token positions.
@@ -37,7 +37,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 
 import xner
 from xner.errors import XnerError
-from xner.model.predictor import tokenize
+from xner.data.tokenize import normalize_token, tokenize
 from xner.serve.batcher import BatchingTagger
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -342,7 +342,7 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
         n_tokens = sum(len(t) for t in tokens)
         if n_tokens > limits.max_tokens:
             raise _RequestError(413, "too_many_tokens", f"the request has {n_tokens} tokens; the limit is {limits.max_tokens}")
-        nonempty = [t for t in tokens if t]
+        nonempty = [[normalize_token(tok) or tok for tok in t] for t in tokens if t]  # as raw text is normalised
         try:
             predicted = await run_in_threadpool(served[lang].batcher.predict, nonempty) if nonempty else []
         except XnerError as err:
