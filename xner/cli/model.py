@@ -167,15 +167,22 @@ def evaluate_command(
     oov: bool = typer.Option(False, "--oov", help="Also score sentences/entities with and without embedding-OOV words."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     encoding: str = typer.Option("utf-8", help="Encoding of DATA when it is a file."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Score only these entity types, e.g. PER,LOC,ORG "
+                                         "(others become O in gold and predictions; default: every type)."),
 ) -> None:
     """CoNLL span precision / recall / F1 (micro and per type) of MODEL on DATA."""
     from xner.model.persistence import load_tagger, resolve_model_dir
 
     tagger = load_tagger(resolve_model_dir(model), device)
     sentences, data_lang, desc = _read_data(data, "test", encoding)
-    scores = tagger.evaluate(sentences, lang or data_lang, oov_breakdown=oov)
+    if labels is None:
+        scores = tagger.evaluate(sentences, lang or data_lang, oov_breakdown=oov)
+        label_set = sorted(scores["per_type"])
+    else:
+        label_set = list(_check_labels(labels, tagger, sentences, oov))
+        scores = _scores_on_labels(tagger, sentences, lang or data_lang, label_set)
     if as_json:
-        print(json.dumps({"model": str(model), "data": desc, **scores}, indent=2))
+        print(json.dumps({"model": str(model), "data": desc, "labels": label_set, **scores}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -188,8 +195,34 @@ def evaluate_command(
     support = sum(s["support"] for s in scores["per_type"].values())
     table.add_row("micro", f"{scores['precision']:.2f}", f"{scores['recall']:.2f}", f"{scores['f1']:.2f}", str(support))
     Console().print(table)
+    print(f"label set: {', '.join(label_set) or 'none'}" + (" (--labels; other types scored as O)" if labels else
+                                                              " (every type in the data or the predictions)"))
     if oov:
         print(json.dumps(scores["oov"], indent=2))
+
+
+def _check_labels(spec: str, tagger, sentences: list, oov: bool) -> tuple[str, ...]:
+    """The `--labels` set; each must be a type of the model or of the data (a typo scores nothing)."""
+    from xner.errors import XnerError
+    from xner.metrics import parse_labels
+
+    if oov:
+        raise XnerError("--labels and --oov cannot be combined (the OOV breakdown scores every type)")
+    chosen = parse_labels(spec)
+    known = set(tagger.model.vocab.tags.entity_types) | {t[2:] for s in sentences for t in s.tags if t != "O"}
+    unknown = [label for label in chosen if label not in known]
+    if unknown:
+        raise XnerError(f"--labels names {', '.join(unknown)}, a type of neither the model nor the data "
+                        f"(known: {', '.join(sorted(known))})")
+    return chosen
+
+
+def _scores_on_labels(tagger, sentences: list, lang: str | None, label_set: list[str]) -> dict:
+    from xner.metrics import keep_labels
+    from xner.model.predictor import fast_span_scores
+
+    pred = tagger.predict([s.tokens for s in sentences], lang)
+    return fast_span_scores(keep_labels([s.tags for s in sentences], label_set), keep_labels(pred, label_set))
 
 
 def tag_command(
