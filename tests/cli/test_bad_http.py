@@ -3,6 +3,7 @@ never a plain-text 500; `xner serve` on a port in use fails at once with one lin
 
 from __future__ import annotations
 
+import os
 import socket
 import warnings
 
@@ -104,3 +105,19 @@ def test_serve_on_a_port_in_use_fails_before_loading(tmp_path, run_cli, one_line
 def test_serve_rejects_an_impossible_port(tiny, run_cli, one_line_error):
     code, _, err = run_cli("serve", tiny["model"], "--port", 70000)
     one_line_error(code, err, "--port must be between 0 and 65535")
+
+
+def test_serve_bounds_the_onednn_cache_and_advertises_no_blank_docs(tiny, run_cli, monkeypatch):
+    """Issue 19 item 10: oneDNN's per-shape primitive cache was what grew (see benchmarks/bench_serve.py --memory)."""
+    import uvicorn
+
+    from xner.cli.serve import ONEDNN_PRIMITIVE_CACHE
+
+    ran = []
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: ran.append(sockets))
+    code, _, err = run_cli("serve", tiny["model"], "--port", 0)
+    assert code == 0, err
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_PRIMITIVE_CACHE)
+    assert len(ran) == 1 and len(ran[0]) == 1 and "/openapi.json" in err and "/docs" not in err
+    ran[0][0].close()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import List
 
 import typer
+
+ONEDNN_PRIMITIVE_CACHE = 16  # (ours) compiled LSTM shapes kept by oneDNN in `xner serve`; $ONEDNN_PRIMITIVE_CACHE_CAPACITY overrides
 
 
 def serve(
@@ -21,6 +24,10 @@ def serve(
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Serve taggers: POST /tag (JSON API, spec at /openapi.json), GET /health, and a web page at /."""
+    # oneDNN (torch's CPU LSTM) caches a compiled primitive per input shape, up to 1,024 by default; texts of
+    # every length made RSS grow by ~60 kB per new shape (392 MB -> 1 GB). A small cache bounds it, at no
+    # measured speed cost (benchmarks/bench_serve.py --memory). Read when the first LSTM runs: set it first.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_PRIMITIVE_CACHE))
     import uvicorn
 
     from xner.serve.app import ServeLimits, create_app, load_specs

@@ -20,6 +20,7 @@ sits behind a `BatchingTagger`, so concurrent requests are safe and share model 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -315,7 +316,7 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": xner.__version__, "default_lang": default_lang,
+        return {"status": "ok", "version": xner.__version__, "pid": os.getpid(), "default_lang": default_lang,
                 "models": {lang: m.describe() for lang, m in served.items()}, "limits": asdict(limits)}
 
     errors = {code: {"model": ErrorResponse} for code in (400, 413, 422, 500)}
