@@ -24,9 +24,9 @@ def serve(
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Serve taggers: POST /tag (JSON API, spec at /openapi.json), GET /health, and a web page at /."""
-    # oneDNN (torch's CPU LSTM) caches a compiled primitive per input shape, up to 1,024 by default; texts of
-    # every length made RSS grow by ~60 kB per new shape (392 MB -> 1 GB). A small cache bounds it, at no
-    # measured speed cost (benchmarks/bench_serve.py --memory). Read when the first LSTM runs: set it first.
+    # oneDNN (torch's CPU LSTM) caches a compiled primitive per input shape, up to 1,024 by default, so texts
+    # of every length made RSS grow (issue 19: 392 MB -> 1 GB); a small cache bounds it (measured with
+    # benchmarks/bench_serve.py --memory). oneDNN reads the variable when the first LSTM runs: set it first.
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_PRIMITIVE_CACHE))
     import uvicorn
 
