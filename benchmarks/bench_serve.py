@@ -269,8 +269,11 @@ def main_memory(args) -> None:
             model_dir = Path(tmp) / "model"
         print(f"memory: {args.memory_requests} requests from {args.concurrency} threads...", file=sys.stderr)
         result = memory_check(model_dir, words, args)
+    cache = os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY")
     result.update({
-        "model": model_info, "server": {"torch_threads": args.server_threads, "host": "127.0.0.1"},
+        "model": model_info, "server": {"torch_threads": args.server_threads, "host": "127.0.0.1",
+                                        "onednn_primitive_cache": f"{cache} (from the environment)" if cache
+                                        else "xner serve's default (xner.cli.serve.ONEDNN_PRIMITIVE_CACHE)"},
         "machine": machine_info("cpu"),
         "load_average_1_5_15m": {"before": [round(x, 2) for x in load_before],
                                  "after": [round(x, 2) for x in os.getloadavg()]},
