@@ -45,6 +45,11 @@ def test_lone_surrogate_escape_is_422(client, body, where):
     assert "lone surrogate" in detail and where in detail
 
 
+@pytest.mark.parametrize("body", [b'{"te\\ud800xt": "Peter"}', b'{"text": "Peter", "\\udc00": 1}'])
+def test_lone_surrogate_in_a_field_name_is_422(client, body):
+    _json_error(client.post("/tag", content=body, headers={"Content-Type": "application/json"}), 422, "invalid_request")
+
+
 def test_a_surrogate_pair_is_fine(client):
     r = client.post("/tag", content=b'{"text": "Peter \\ud83d\\ude00 Blackburn"}',
                     headers={"Content-Type": "application/json"})
