@@ -43,7 +43,7 @@ def _set(key, value, inside=None):
     ("weights of the wrong size", "model.safetensors", "word_embedding.weight has shape"),
     ("weights truncated", "model.safetensors", "unreadable weights"),
 ])
-def test_damaged_model_folder_is_one_line(tiny, tmp_path, run_cli, one_line_error, case, file, needle):
+def test_damaged_model_folder_is_one_line(tiny, tmp_path, run_cli, one_line_error, leftovers, case, file, needle):
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -71,9 +71,12 @@ def test_damaged_model_folder_is_one_line(tiny, tmp_path, run_cli, one_line_erro
     elif case == "weights truncated":
         raw = (model / "model.safetensors").read_bytes()
         (model / "model.safetensors").write_bytes(raw[: len(raw) // 2])
+    before = sorted(p.name for p in model.iterdir())
     code, out, err = run_cli("tag", model, tiny["train"])
     one_line_error(code, err, str(model / file), needle)
-    assert out == ""
+    assert out == "" and sorted(p.name for p in model.iterdir()) == before and leftovers(tmp_path) == []
+    code, _, err = run_cli("evaluate", model, tiny["dev"], "--lang", "en")
+    one_line_error(code, err, str(model / file), needle)
 
 
 def test_saved_model_files_are_world_readable(tiny):
