@@ -42,6 +42,8 @@ def _set(key, value, inside=None):
     ("weights from another run", "model.safetensors", "the weights come from another model"),
     ("weights of the wrong size", "model.safetensors", "word_embedding.weight has shape"),
     ("weights truncated", "model.safetensors", "unreadable weights"),
+    ("impossible setting", "config.json", "dropout must be in [0, 1)"),
+    ("unknown setting", "config.json", "unknown TaggerConfig field(s): layers"),
 ])
 def test_damaged_model_folder_is_one_line(tiny, tmp_path, run_cli, one_line_error, leftovers, case, file, needle):
     import torch
@@ -68,6 +70,10 @@ def test_damaged_model_folder_is_one_line(tiny, tmp_path, run_cli, one_line_erro
         state = load_file(str(model / "model.safetensors"))
         state["word_embedding.weight"] = torch.cat([state["word_embedding.weight"]] * 2)
         save_file(state, str(model / "model.safetensors"))
+    elif case == "impossible setting":
+        _edit_json(model / "config.json", _set("dropout", 1.5, "tagger"))
+    elif case == "unknown setting":
+        _edit_json(model / "config.json", _set("layers", 2, "tagger"))
     elif case == "weights truncated":
         raw = (model / "model.safetensors").read_bytes()
         (model / "model.safetensors").write_bytes(raw[: len(raw) // 2])
