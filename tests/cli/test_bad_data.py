@@ -103,3 +103,12 @@ def test_version(run_cli):
 
     code, out, _ = run_cli("--version")
     assert code == 0 and out.strip() == f"xner {xner.__version__}"
+
+
+def test_data_stats_counts_iob1_entities(tmp_path, run_cli):
+    (tmp_path / "ner" / "en").mkdir(parents=True)
+    (tmp_path / "ner" / "en" / "train.txt").write_text("EU I-ORG\nsaid O\n\nThe O\nUN I-ORG\nbody I-ORG\n",
+                                                      encoding="utf-8")
+    code, out, err = run_cli("data", "stats", "--json", "--data", tmp_path, "--lang", "en")
+    assert code == 0, err
+    assert json.loads(out)["en"]["train"]["entities"] == {"ORG": 2}
