@@ -8,6 +8,14 @@ sends each the same `--requests` POST /tag requests (one real Spanish dev senten
 percentiles, error count and model calls to `results/bench_serve.json`. Client and server share this
 machine's CPUs, so the numbers are a lower bound for a server with cores of its own.
 
+    python benchmarks/bench_serve.py --memory [--model DIR] [--memory-requests 20000] [--concurrency 8]
+
+`--memory` instead runs the bounded memory check (issue 19 item 10): one server (batching on),
+`--memory-requests` POST /tag requests of random Spanish-word texts (random lengths 1-60 tokens, seeded)
+from `--concurrency` client threads, stopping by itself; the server's RSS (from /proc) is sampled every
+500 requests. It reports the 5xx count and the final RSS against the RSS after the first 2,000 requests
+(bounded: within 20%), under the key "memory" of `results/bench_serve.json` (other keys are kept).
+
 Without `--model`, the script first trains the model it serves: the paper's architecture
 (`TaggerConfig()` defaults) on the first 1,000 Spanish training sentences, 1 epoch, 20,000 embedding
 rows. Latency depends on the architecture and vocabulary, not on how well the weights were trained.
@@ -227,6 +235,78 @@ def latency_old_vs_new(args) -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
+def _rss_bytes(pid: int) -> int:
+    """Resident set size of process `pid` (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def random_texts(words: list[str], n: int, seed: int) -> list[str]:
+    """`n` texts of 1-60 random words each: varied lengths and words, as arbitrary users would send."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(words, size=int(rng.integers(1, 61)))) for _ in range(n)]
+
+
+def memory_check(model_dir: Path, words: list[str], args) -> dict:
+    """The bounded load loop: `args.memory_requests` requests from `args.concurrency` threads, RSS sampled."""
+    import threading
+
+    import httpx
+
+    from xner.serve.process import serve_process
+
+    n, every = args.memory_requests, 500
+    texts = random_texts(words, 5000, seed=1)
+    counter = iter(range(n))
+    lock = threading.Lock()
+    statuses: dict[str, int] = {}
+    samples: list[dict] = []
+    done = [0]
+
+    with serve_process([f"es={model_dir}"], ["--threads", str(args.server_threads)]) as url:
+        pid = httpx.get(url + "/health", trust_env=False).json()["pid"]
+        samples.append({"requests": 0, "rss_mb": round(_rss_bytes(pid) / 2**20, 1)})
+
+        def worker() -> None:
+            with httpx.Client(base_url=url, timeout=60.0, trust_env=False) as client:
+                for i in counter:  # bounded: the shared iterator hands out exactly n request numbers
+                    try:
+                        key = str(client.post("/tag", json={"text": texts[i % len(texts)], "lang": "es"}).status_code)
+                    except httpx.HTTPError as err:
+                        key = type(err).__name__
+                    with lock:
+                        statuses[key] = statuses.get(key, 0) + 1
+                        done[0] += 1
+                        if done[0] % every == 0:
+                            samples.append({"requests": done[0], "rss_mb": round(_rss_bytes(pid) / 2**20, 1)})
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        if samples[-1]["requests"] != n:
+            samples.append({"requests": n, "rss_mb": round(_rss_bytes(pid) / 2**20, 1)})
+    after_2000 = next(s["rss_mb"] for s in samples if s["requests"] >= min(2000, n))
+    final = samples[-1]["rss_mb"]
+    server_errors = sum(v for k, v in statuses.items() if k.startswith("5"))
+    return {
+        "what": "bounded memory check: RSS of `xner serve` under random texts (issue 19 item 10)",
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "requests": n, "client_threads": args.concurrency, "wall_s": round(wall, 1),
+        "requests_per_s": round(n / wall, 1), "statuses": statuses, "server_errors_5xx": server_errors,
+        "rss_mb_start": samples[0]["rss_mb"], "rss_mb_after_2000": after_2000, "rss_mb_final": final,
+        "final_over_after_2000": round(final / after_2000, 3),
+        "bounded": server_errors == 0 and final <= 1.2 * after_2000,
+        "payload": "random words of the Spanish dev split, 1-60 tokens per text (numpy seed 1, 5,000 texts cycled)",
+        "rss_samples": samples,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, help="A saved tagger folder (default: train one, see above).")
@@ -238,9 +318,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench_serve.json"))
     parser.add_argument("--latency-old-vs-new", action="store_true",
                         help="Only the one-sentence latency of the old vs the new inference path (see above).")
+    parser.add_argument("--memory", action="store_true", help="Run the bounded memory check instead (see above).")
+    parser.add_argument("--memory-requests", type=int, default=20000)
     args = parser.parse_args()
     if args.latency_old_vs_new:
         latency_old_vs_new(args)
+        return
+    if args.memory:
+        main_memory(args)
         return
 
     from xner.data.registry import load_split, split_path
@@ -289,6 +374,42 @@ def main() -> None:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     print(f"wrote {args.out}", file=sys.stderr)
+
+
+def main_memory(args) -> None:
+    """`--memory`: run `memory_check` and store it under "memory" in `--out`, keeping the file's other keys."""
+    import json
+
+    from xner.data.registry import load_split
+    from xner.experiments.provenance import git_info, machine_info
+    from xner.io import write_json_atomic
+
+    load_before = os.getloadavg()
+    words = sorted({w for s in load_split("es", "dev") for w in s.tokens})
+    with tempfile.TemporaryDirectory(prefix="xner-bench-serve-") as tmp:
+        if args.model:
+            model_dir, model_info = args.model, {"path": str(args.model)}
+        else:
+            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
+            model_info = train_model(Path(tmp), 1000, 20000)
+            model_dir = Path(tmp) / "model"
+        print(f"memory: {args.memory_requests} requests from {args.concurrency} threads...", file=sys.stderr)
+        result = memory_check(model_dir, words, args)
+    cache = os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+    result.update({
+        "model": model_info, "server": {"torch_threads": args.server_threads, "host": "127.0.0.1",
+                                        "onednn_primitive_cache": f"{cache} (from the environment)" if cache
+                                        else "xner serve's default (xner.cli.serve.ONEDNN_PRIMITIVE_CACHE)"},
+        "machine": machine_info("cpu"),
+        "load_average_1_5_15m": {"before": [round(x, 2) for x in load_before],
+                                 "after": [round(x, 2) for x in os.getloadavg()]},
+        "git": git_info(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    print(f"  RSS {result['rss_mb_after_2000']} MB after 2,000 requests, {result['rss_mb_final']} MB after "
+          f"{args.memory_requests} ({result['final_over_after_2000']}x); {result['server_errors_5xx']} 5xx", file=sys.stderr)
+    existing = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {}
+    write_json_atomic(args.out, {**existing, "memory": result})
+    print(f"wrote {args.out} (key \"memory\")", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_tokens_only_mode(tmp_path):
 
 
 def test_round_trip_synthetic(tmp_path):
-    sents = [Sentence(("Ünïcode", "«quotes»", "a-b"), ("B-MISC", "O", "S-ORG")), Sentence(("x",), ("O",))]
+    sents = [Sentence(("Ünïcode", "«quotes»", "a-b"), ("S-MISC", "O", "S-ORG")), Sentence(("x",), ("O",))]
     write_conll(tmp_path / "out.txt", sents)
     assert read_conll(tmp_path / "out.txt") == sents
     preds = [["B-MISC", "O", "O"], ["B-PER"]]

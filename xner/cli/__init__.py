@@ -39,6 +39,22 @@ def _register_all() -> None:
         module.register(app)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from xner import __version__
+
+        print(f"xner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print the version and exit."),
+) -> None:
+    """Zero-resource cross-lingual NER: align embeddings, train, transfer, evaluate, tag."""
+
+
 _register_all()
 
 
@@ -56,7 +72,12 @@ _default_show_warning = warnings.showwarning
 def main() -> None:
     warnings.showwarning = _show_warning
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns the code of a `typer.Exit` (and 130 for Ctrl-C) instead of exiting.
+        code = app(standalone_mode=False)
+        if code == 130:
+            print("xner: interrupted", file=sys.stderr)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except XnerError as err:
         print(f"xner: error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from typing import List
 
 import typer
+
+ONEDNN_PRIMITIVE_CACHE = 16  # (ours) compiled LSTM shapes kept by oneDNN in `xner serve`; $ONEDNN_PRIMITIVE_CACHE_CAPACITY overrides
 
 
 def serve(
@@ -18,19 +23,44 @@ def serve(
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
-    """Serve taggers: POST /tag (JSON API, spec at /docs), GET /health, and a web page at /."""
+    """Serve taggers: POST /tag (JSON API, spec at /openapi.json), GET /health, and a web page at /."""
+    # oneDNN (torch's CPU LSTM) caches a compiled primitive per input shape, up to 1,024 by default, so texts
+    # of every length made RSS grow (issue 19: 392 MB -> 1 GB); a small cache bounds it (measured with
+    # benchmarks/bench_serve.py --memory). oneDNN reads the variable when the first LSTM runs: set it first.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_PRIMITIVE_CACHE))
     import uvicorn
 
     from xner.serve.app import ServeLimits, create_app, load_specs
 
+    sock = _listen(host, port)  # before the models load: a port in use fails at once, with exit 2
     if threads > 0:
         import torch
 
         torch.set_num_threads(threads)
     limits = ServeLimits(max_body_bytes=max_body_bytes, max_tokens=max_tokens, batching=not no_batching)
     app = create_app(load_specs(models), limits)
-    typer.echo(f"xner: serving {', '.join(app.state.models)} on http://{host}:{port}/ (API spec: /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    typer.echo(f"xner: serving {', '.join(app.state.models)} on http://{host}:{port}/ "
+               "(API: POST /tag, GET /health; spec: /openapi.json)", err=True)
+    uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A bound socket for uvicorn (as uvicorn binds it: SO_REUSEADDR), or an XnerError saying why not."""
+    from xner.errors import XnerError
+
+    if not 0 <= port <= 65535:
+        raise XnerError(f"--port must be between 0 and 65535, not {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        hint = "; pick another --port (is another xner serve running?)" if err.errno == errno.EADDRINUSE else ""
+        raise XnerError(f"cannot listen on {host}:{port}: {err.strerror or err}{hint}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from xner.data.tags import is_valid_tag
-from xner.errors import XnerError
+from xner.data.tags import is_valid_tag, mixed_schemes
+from xner.errors import XnerError, warn
 from xner.io import atomic_path
 
 
@@ -25,12 +25,28 @@ class Sentence:
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.is_file():
-        raise XnerError("no such file", path)
+    check_input_file(path)
     try:
         return path.read_bytes()
     except OSError as err:
         raise XnerError(f"cannot read file: {err.strerror}", path) from None
+
+
+def check_input_file(path: Path) -> None:
+    """An `XnerError` unless `path` can be read as a file: a regular file, or a pipe (`<(zcat f.gz)`) or
+    character device (/dev/stdin); a directory or a socket says what it is."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise XnerError("no such file", path) from None
+    except OSError as err:
+        raise XnerError(f"cannot read file: {err.strerror}", path) from None
+    if stat.S_ISDIR(mode):
+        raise XnerError("is a directory, not a file", path)
+    if stat.S_ISSOCK(mode):
+        raise XnerError("is a socket, not a file", path)
 
 
 def _decode(path: Path, raw: bytes, encoding: str) -> str:
@@ -50,7 +66,8 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
             path,
             line,
         ) from None
-    return text.lstrip("\ufeff")
+    # universal newlines: CRLF and CR-only files (old Mac) read like LF files
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_conll(
@@ -80,8 +97,8 @@ def read_conll(
 
     # split on "\n" only: str.splitlines() also breaks at \x0b, \x1c, \x85, U+2028 ..., shifting line numbers
     lines = text.split("\n")
+    starts: list[int] = []  # first line of each sentence, for the scheme check
     for lineno, line in enumerate(lines, start=1):
-        line = line.rstrip("\r")
         if not line.strip():
             flush()
             continue
@@ -104,11 +121,18 @@ def read_conll(
                 raise XnerError(f"invalid tag {tag!r} (expected O, B-X, I-X, E-X or S-X)", path, lineno)
         else:
             token, tag = columns[token_column if len(columns) > token_column else 0], "O"
+        if not tokens:
+            starts.append(lineno)
         tokens.append(token)
         tags.append(tag)
     flush()
     if not sentences:
         raise XnerError("file holds no sentences (empty or only blank/-DOCSTART- lines)", path, _last_line(lines))
+    if require_tags:
+        mixed = mixed_schemes(s.tags for s in sentences)
+        if mixed:
+            where = ", ".join(f"{scheme} from line {starts[i]}" for scheme, i in mixed.items())
+            warn(f"mixed tag schemes in one file ({where}); entities are read as conlleval reads them", path)
     return sentences
 
 

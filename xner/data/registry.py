@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from xner.data.conll import Sentence, read_conll, read_plain_sentences
-from xner.data.tags import split_tag
+from xner.data.tags import count_entities
 from xner.errors import XnerError
 from xner.io import data_root
 
@@ -70,10 +70,7 @@ def load_unlabeled(lang: str, root: str | Path | None = None) -> list[Sentence]:
 def dataset_stats(sentences: list[Sentence]) -> dict:
     entities: Counter[str] = Counter()
     for sent in sentences:
-        for tag in sent.tags:
-            prefix, typ = split_tag(tag)
-            if prefix in ("B", "S"):
-                entities[typ] += 1
+        entities.update(count_entities(sent.tags))
     return {
         "sentences": len(sentences),
         "tokens": sum(len(s) for s in sentences),

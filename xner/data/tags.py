@@ -88,6 +88,49 @@ def detect_scheme(sentences_tags: Iterable[Sequence[str]]) -> str:
     return "IOB1" if iob1 else "IOB2"
 
 
+def mixed_schemes(sentences_tags: Iterable[Sequence[str]]) -> dict[str, int]:
+    """{scheme: index of the first sentence that shows it} when one file mixes schemes, else {}.
+
+    Evidence: S-/E- tags are IOBES; an I-X that starts an entity is IOB1; a B-X that starts an entity
+    after O or another type is IOB2 when the file also holds IOB1 evidence; a single-token B-X or an
+    entity ending in I-X is IOB2 when the file also holds IOBES evidence.
+    """
+    first: dict[str, int] = {}
+    for n, tags in enumerate(sentences_tags):
+        prev = "O"
+        for i, tag in enumerate(tags):
+            prefix, typ = split_tag(tag)
+            p_prefix, p_typ = split_tag(prev)
+            nxt_prefix, nxt_typ = split_tag(tags[i + 1]) if i + 1 < len(tags) else ("O", None)
+            continues = nxt_prefix in ("I", "E") and nxt_typ == typ
+            found = []
+            if prefix in ("S", "E"):
+                found.append("IOBES")
+            if prefix == "I" and (p_prefix == "O" or p_typ != typ):
+                found.append("IOB1")
+            if prefix == "B" and (p_prefix == "O" or p_typ != typ):
+                found.append("B-after-O")
+            if (prefix == "B" or prefix == "I") and not continues:
+                found.append("not-IOBES")
+            for key in found:
+                first.setdefault(key, n)
+            prev = tag
+    mixed: dict[str, int] = {}
+    if "IOBES" in first and ("IOB1" in first or "not-IOBES" in first):
+        mixed["IOBES"] = first["IOBES"]
+        other = "IOB1" if "IOB1" in first else "IOB2"
+        mixed[other] = first["IOB1" if other == "IOB1" else "not-IOBES"]
+    elif "IOB1" in first and "B-after-O" in first:
+        mixed["IOB1"], mixed["IOB2"] = first["IOB1"], first["B-after-O"]
+    return dict(sorted(mixed.items(), key=lambda kv: kv[1]))
+
+
+def count_entities(tags: Sequence[str]) -> list[str]:
+    """Types of the entities in one sentence's tags, in any scheme, read the way conlleval reads them
+    (an I-X after O or another type starts an entity, as does B-X or S-X)."""
+    return [split_tag(t)[1] for t in iobes_to_iob2(tags) if t.startswith("B-")]
+
+
 def validate(tags: Sequence[str], scheme: str) -> int | None:
     """Index of the first tag that breaks `scheme`, or None when the sequence is valid."""
     prev = "O"

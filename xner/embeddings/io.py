@@ -188,7 +188,8 @@ def _numbered_lines(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, str]]:
     """(line number, decoded line without the newline); undecodable bytes name their line."""
     for lineno, raw in enumerate(handle, start=1):
         try:
-            yield lineno, raw.decode("utf-8").rstrip("\r\n")
+            line = raw.decode("utf-8").rstrip("\r\n")
+            yield lineno, line.lstrip("\ufeff") if lineno == 1 else line  # a BOM, as CoNLL files allow
         except UnicodeDecodeError as err:
             raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", path, lineno) from None
 

@@ -4,7 +4,8 @@
 - `evaluate(model, sentences, lang)` -> `xner.metrics.span_scores` dict (P/R/F1 micro and per type);
   `oov_breakdown=True` adds F1 on sentences with / without embedding-OOV words and the recall of gold
   entities that contain an OOV word vs. those that do not (evidence for weak-embedding gaps);
-- `tokenize(text)` -> tokens with character offsets; `Predictor(model).tag(text)` -> entity spans.
+- `tokenize(text)` (from `xner.data.tokenize`) -> normalised tokens with character offsets;
+  `Predictor(model).tag(text)` -> entity spans.
 
 `fast=True` (the default everywhere) is the inference path that reuses work: lean batches
 (`inference_batch`) whose char features come from the tagger's word-type cache, numpy Viterbi, and
@@ -15,8 +16,6 @@ and `benchmarks/bench_serve.py` measure both in one run; both give the same tags
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
@@ -24,25 +23,10 @@ import numpy as np
 import torch
 
 from xner.data.conll import Sentence
+from xner.data.tokenize import Token, tokenize  # raw-text tokenisation lives with the data stage
 from xner.model.batching import EncodedCorpus, inference_batch
 from xner.model.tagger import Tagger
 from xner.model.vocab import TagVocab
-
-# Numbers keep inner . , : (3.5, 1,000, 12:30); dotted abbreviations stay whole (U.S.); words keep inner
-# hyphens/apostrophes; any other non-space character is a token of its own. Close to CoNLL tokenisation.
-TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*|(?:[^\W\d_]\.){2,}|\w+(?:[-'’]\w+)*|[^\w\s]")
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    start: int  # character offset in the tagged text
-    end: int
-
-
-def tokenize(text: str, offset: int = 0) -> list[Token]:
-    return [Token(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
-
 
 def fast_span_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
     """Same numbers and layout as `xner.metrics.span_scores` (seqeval's conlleval-mode entities), computed

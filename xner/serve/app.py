@@ -1,22 +1,26 @@
 """The HTTP API and web page of `xner serve`: `create_app(models, limits)` -> a FastAPI app.
 
 - `POST /tag`: JSON `{"text": "..."}` (each non-empty line is one sentence, tokenised like
-  `xner.model.predictor.tokenize`) or `{"tokens": [["El", "Rey"], ...]}` (pre-tokenised sentences),
+  `xner.data.tokenize.tokenize`: NFC, format characters inside words dropped) or `{"tokens": [["El", "Rey"], ...]}` (pre-tokenised sentences),
   optionally `"lang"` to pick one of the served models (default: the first one). Answers the entities
   with character offsets into `text` (for `tokens` input, `text` is the sentences joined by newlines,
   tokens joined by single spaces, and is returned too), types, tokens and token positions.
-- `GET /health`: the served models and limits. `GET /openapi.json`, `GET /docs`: the API spec.
+- `GET /health`: the served models and limits. `GET /openapi.json`: the API spec.
 - `GET /`: one HTML page (`xner/serve/static/`) to paste text and see entities highlighted by type.
 
-Bad input gets a JSON error `{"error": code, "detail": message}`: body over `max_body_bytes` -> 413,
-more tokens than `max_tokens` -> 413, body not UTF-8 -> 400, not JSON / wrong fields / unknown
-language -> 422. Empty text is not an error: it has no entities. Models are used read-only; each one
+Every error is JSON `{"error": code, "detail": message}`: body over `max_body_bytes` -> 413,
+more tokens than `max_tokens` -> 413, body not UTF-8 -> 400, not JSON / nested too deeply / wrong
+fields / a string holding a lone surrogate escape / unknown or empty language -> 422, unknown path ->
+404, wrong method -> 405, and a server fault -> 500 (in the same shape, never plain text). Empty text
+is not an error: it has no entities. No `/docs` page: Swagger UI loads from a CDN, blank offline;
+`/openapi.json` is the spec. Models are used read-only; each one
 sits behind a `BatchingTagger`, so concurrent requests are safe and share model calls.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -28,12 +32,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from seqeval.metrics.sequence_labeling import get_entities
 
 import xner
 from xner.errors import XnerError
-from xner.model.predictor import tokenize
+from xner.data.tokenize import normalize_token, tokenize
 from xner.serve.batcher import BatchingTagger
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -63,6 +68,12 @@ class TagRequest(BaseModel):
     tokens: list[list[str]] | None = Field(None, description="Pre-tokenised sentences (lists of tokens).")
     lang: str | None = Field(None, description="Language of the text = which served model tags it.")
 
+    @field_validator("text", "lang")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        _check_surrogates(value)
+        return value
+
     @field_validator("tokens")
     @classmethod
     def _tokens_are_words(cls, value: list[list[str]] | None) -> list[list[str]] | None:
@@ -70,6 +81,7 @@ class TagRequest(BaseModel):
             for j, token in enumerate(sentence):
                 if not token or any(c.isspace() for c in token):
                     raise ValueError(f"tokens[{i}][{j}] = {token!r}: a token must be non-empty and hold no whitespace")
+                _check_surrogates(token, f"tokens[{i}][{j}]")
         return value
 
     @model_validator(mode="after")
@@ -77,6 +89,18 @@ class TagRequest(BaseModel):
         if (self.text is None) == (self.tokens is None):
             raise ValueError('give exactly one of "text" or "tokens"')
         return self
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(value: str | None, where: str = "the string") -> None:
+    """JSON may escape half of a UTF-16 pair (`"\\ud800"`); such a string is not Unicode text and cannot be
+    sent back, so it is a bad request (422), not a server error."""
+    found = _SURROGATE.search(value) if value else None
+    if found:
+        raise ValueError(f"{where} holds a lone surrogate escape \\u{ord(found.group()):04x} at character "
+                         f"{found.start()} (not valid Unicode)")
 
 
 class Entity(BaseModel):
@@ -238,6 +262,8 @@ def _parse(body: bytes) -> TagRequest:
         data = json.loads(raw)
     except json.JSONDecodeError as err:
         raise _RequestError(422, "invalid_json", f"the request body is not JSON: {err.msg} at line {err.lineno} column {err.colno}")
+    except RecursionError:
+        raise _RequestError(422, "invalid_json", "the request body nests arrays/objects too deeply")
     if not isinstance(data, dict):
         raise _RequestError(422, "invalid_request", 'the request body must be a JSON object like {"text": "..."}')
     try:
@@ -257,6 +283,8 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
     served = load_models(models, limits)
     default_lang = next(iter(served))
     app = FastAPI(
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: blank pages offline
+        redoc_url=None,
         title="xner",
         version=xner.__version__,
         description="Cross-lingual named-entity recognition (Bari, Joty, Jwalapuram, AAAI 2020, reproduced).",
@@ -272,12 +300,26 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
     async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
         return _error(422, "invalid_request", str(err.errors()))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
+        detail = {404: f"no such page: {request.url.path} (the API is POST /tag, GET /health, GET /openapi.json)",
+                  405: f"{request.method} is not allowed on {request.url.path}"}.get(err.status_code, str(err.detail))
+        response = _error(err.status_code, code, detail)
+        response.headers.update(err.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def _server_error(_: Request, err: Exception) -> JSONResponse:
+        # Last resort (the traceback still goes to the server log): the client gets JSON, not plain text.
+        return _error(500, "internal_error", f"the server failed on this request ({type(err).__name__})")
+
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": xner.__version__, "default_lang": default_lang,
+        return {"status": "ok", "version": xner.__version__, "pid": os.getpid(), "default_lang": default_lang,
                 "models": {lang: m.describe() for lang, m in served.items()}, "limits": asdict(limits)}
 
-    errors = {code: {"model": ErrorResponse} for code in (400, 413, 422)}
+    errors = {code: {"model": ErrorResponse} for code in (400, 413, 422, 500)}
 
     @app.post(
         "/tag",
@@ -289,7 +331,7 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
         """Tag raw text or pre-tokenised sentences with the model of `lang`."""
         started = time.perf_counter()
         req = _parse(await _read_body(request, limits.max_body_bytes))
-        lang = req.lang or default_lang
+        lang = default_lang if req.lang is None else req.lang
         if lang not in served:
             raise _RequestError(422, "unknown_lang", f"no model is served for language {lang!r}; served: {', '.join(served)}")
         if req.text is not None:
@@ -301,7 +343,7 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
         n_tokens = sum(len(t) for t in tokens)
         if n_tokens > limits.max_tokens:
             raise _RequestError(413, "too_many_tokens", f"the request has {n_tokens} tokens; the limit is {limits.max_tokens}")
-        nonempty = [t for t in tokens if t]
+        nonempty = [[normalize_token(tok) or tok for tok in t] for t in tokens if t]  # as raw text is normalised
         try:
             predicted = await run_in_threadpool(served[lang].batcher.predict, nonempty) if nonempty else []
         except XnerError as err:

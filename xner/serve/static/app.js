@@ -32,18 +32,22 @@ async function loadModels() {
 }
 
 // Text with <mark> elements for the entities; built from DOM nodes, so the text is never parsed as HTML.
+// The server's offsets count Unicode code points (Python); JS strings index UTF-16 units, which differ after
+// any character outside the BMP (emoji), so the text is cut as an array of code points.
 function render(text, entities) {
   const out = $("output");
   out.replaceChildren();
+  const chars = Array.from(text);
+  const cut = (start, end) => chars.slice(start, end).join("");
   let pos = 0;
   for (const ent of entities) {
-    if (ent.start > pos) out.appendChild(document.createTextNode(text.slice(pos, ent.start)));
+    if (ent.start > pos) out.appendChild(document.createTextNode(cut(pos, ent.start)));
     const mark = document.createElement("mark");
     mark.className = "ent";
     mark.dataset.type = ent.type;
     mark.style.setProperty("--c", colorOf(ent.type));
     mark.title = ent.type;
-    mark.appendChild(document.createTextNode(text.slice(ent.start, ent.end)));
+    mark.appendChild(document.createTextNode(cut(ent.start, ent.end)));
     const label = document.createElement("span");
     label.className = "label";
     label.textContent = ent.type;
@@ -51,7 +55,7 @@ function render(text, entities) {
     out.appendChild(mark);
     pos = ent.end;
   }
-  if (pos < text.length) out.appendChild(document.createTextNode(text.slice(pos)));
+  if (pos < chars.length) out.appendChild(document.createTextNode(cut(pos)));
 
   const legend = $("legend");
   legend.replaceChildren();
