@@ -108,7 +108,9 @@ def resolve_model_dir(path: str | Path) -> Path:
 
 
 def load_tagger(directory: str | Path, device: str = "cpu"):
-    """A `Predictor` (see `xner.model.predictor`) for a saved tagger folder."""
+    """A `Predictor` (see `xner.model.predictor`) for a saved tagger folder of any kind (plain or
+    Cross-Augmented: dispatched on the class tag `kind` in config.json)."""
+    from xner.model.augmented import is_augmented, load_augmented
     from xner.model.predictor import Predictor
 
-    return Predictor(load_model(directory, device))
+    return Predictor(load_augmented(directory, device) if is_augmented(directory) else load_model(directory, device))

@@ -237,7 +237,9 @@ def run_loop(
         with torch.inference_mode():
             wanted = list(spec.sets) if spec.eval_all else [n for n in spec.sets if n in spec.select_on]
             scores = evaluate(wanted)
-            improved = [n for n in spec.select_on if n not in state.best or scores[n]["f1"] > state.best[n]["f1"]]
+            # A set whose patience ran out keeps its best: a run selecting on it alone would have stopped.
+            improved = [n for n in spec.select_on if not stopping.exhausted(n)
+                        and (n not in state.best or scores[n]["f1"] > state.best[n]["f1"])]
             extra = [n for n in spec.sets if n in spec.report and n not in scores]
             if improved and extra:
                 scores.update(evaluate(extra))

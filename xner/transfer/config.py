@@ -8,6 +8,7 @@ saying whether the value is the paper's or ours. All dataclasses round-trip thro
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +210,9 @@ class TransferConfig(_Json):
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (paper values by default)
 
     def __post_init__(self) -> None:
-        check_choice("target language", self.lang, TARGET_LANGS)
+        if not re.fullmatch(r"[a-z]{2,3}", self.lang) or self.lang == SOURCE_LANG:
+            raise XnerError(f"target language must be a language code other than {SOURCE_LANG}, not {self.lang!r} "
+                            f"(the paper's: {', '.join(TARGET_LANGS)})")
         check_choice("variant", self.variant, VARIANTS)
         self.modes = tuple(self.modes)
         for mode in self.modes:
