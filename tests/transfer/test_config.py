@@ -33,8 +33,18 @@ def test_transfer_config_json_round_trip_and_validation():
                          budget=Budget(epochs=2))
     back = TransferConfig.from_dict(cfg.to_dict())
     assert back == cfg
-    with pytest.raises(XnerError):
-        TransferConfig(lang="xx")
+    for bad in ("en", "Spanish"):  # any other language code is fine (`xner transfer`); the grid checks its own list
+        with pytest.raises(XnerError):
+            TransferConfig(lang=bad)
+    with pytest.raises(XnerError, match="unknown TaggerConfig"):  # override typos fail when the config is built
+        TransferConfig(tagger={"char_dimm": 30})
+    with pytest.raises(XnerError, match="word_lookup"):
+        TransferConfig(tagger={"word_lookup": "fuzzy"})
+    with pytest.raises(XnerError, match="unknown TrainConfig"):
+        TransferConfig(train={"learning_rate": 0.2})
+    old = cfg.to_dict()
+    old["augment"]["pseudo_batch_size"] = 256  # a removed field in an older saved config is ignored
+    assert TransferConfig.from_dict(old) == cfg
     with pytest.raises(XnerError):
         TransferConfig(variant="cross-nothing")
     with pytest.raises(XnerError):

@@ -118,9 +118,10 @@ def model_dir(run_dir: str | Path, mode: str) -> Path:
 
 
 def run_augmented_cell(
-    config: TransferConfig, run_dir: str | Path, base_cells: Mapping, on_progress: Callable[[dict], None] | None = None
+    config: TransferConfig, run_dir: str | Path, base_cells: Mapping, on_progress: Callable[[dict], None] | None,
+    load_model: Callable,
 ) -> dict:
-    from xner.transfer.artefacts import load_cell_model
+    """A grid cell: plan from the base cells' results, theta_s = `load_model(base cell, mode)` (their saved model)."""
     from xner.transfer.cell import load_cell_data
 
     run_dir = Path(run_dir)
@@ -134,7 +135,7 @@ def run_augmented_cell(
                 on_progress(body)
 
     def base_model(variant: str, mode: str):
-        return load_cell_model(base_cells[variant], mode)
+        return load_model(base_cells[variant], mode)
 
     return train_augmented_cell(config, data, plan, base_model, run_dir, progress, base_cells)
 

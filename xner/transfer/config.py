@@ -59,9 +59,12 @@ class _Json:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[arg-type]
 
+    REMOVED: tuple[str, ...] = ()  # fields of older versions, ignored when reading their saved configs
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        data = {k: v for k, v in data.items() if k not in cls.REMOVED}
         unknown = sorted(set(data) - names)
         if unknown:
             raise XnerError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
@@ -89,6 +92,8 @@ class SpaceConfig(_Json):
 class AugmentConfig(_Json):
     """Cross-Augmented (Algorithm 1). Only the structure is in the paper; the numbers are ours."""
 
+    REMOVED = ("pseudo_batch_size",)  # dead: pseudo-labelling uses TrainConfig.eval_batch_size
+
     base: str = "best"  # paper Table 4: best of Cross-Word (no char), Cross-Word, Cross-Shared; or a variant name
     base_seed: int | None = None  # (ours) seed of the base run; None = the cell's own seed
     patience: int = 3  # (ours, METHOD.md) stop when the selection metric has not improved for this many iterations
@@ -108,7 +113,6 @@ class AugmentConfig(_Json):
     log_source_scores: bool = True  # (ours, diagnostics only) also log theta_s's F1 at iteration 0 and each
     # iteration end ("source_scores"; never used for selection)
     eval_every: int | None = None  # (ours) batches between evaluations; None = TrainConfig.eval_every
-    pseudo_batch_size: int = 256  # (ours) sentences per forward pass when pseudo-labelling (speed only)
 
     def __post_init__(self) -> None:
         check_choice("Cross-Augmented base", self.base, ("best",) + BASE_VARIANTS)
@@ -219,6 +223,14 @@ class TransferConfig(_Json):
             check_choice("selection mode", mode, MODES)
         if not self.modes:
             raise XnerError("at least one selection mode is needed")
+        self.check_overrides()
+
+    def check_overrides(self) -> None:
+        """Unknown or invalid `tagger` / `train` override fields fail when the config is built, not mid-grid."""
+        from xner.model.config import TaggerConfig, TrainConfig
+
+        TaggerConfig.from_dict(dict(self.tagger))
+        TrainConfig.from_dict(dict(self.train))
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

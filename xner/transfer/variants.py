@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from xner.transfer import augmented, base
+from xner.transfer.artefacts import load_cell_model
 from xner.transfer.config import BASE_VARIANTS, CROSS_AUGMENTED, SOURCE_MONO_VARIANTS, TransferConfig
 
 
@@ -22,10 +23,14 @@ class Variant:
     summarise: Callable[..., dict | None]  # (config, run_dir, base_cells, complete) -> result body or None
 
 
+def _run_augmented(config: TransferConfig, run_dir, base_cells: Mapping, on_progress) -> dict:
+    return augmented.run_augmented_cell(config, run_dir, base_cells, on_progress, load_cell_model)
+
+
 _BASE = Variant(base.run_base_cell, base.summarise_base_cell)
 REGISTRY: dict[str, Variant] = {
     **{name: _BASE for name in SOURCE_MONO_VARIANTS + BASE_VARIANTS},
-    CROSS_AUGMENTED: Variant(augmented.run_augmented_cell, augmented.summarise_augmented_cell),
+    CROSS_AUGMENTED: Variant(_run_augmented, augmented.summarise_augmented_cell),
 }
 
 
