@@ -150,3 +150,22 @@ def test_transfer_command_writes_one_model_that_tag_evaluate_and_serve_open(demo
 
     code, stdout, _ = run_cli(*args)  # a second call finds everything done and resumes to the same model
     assert code == 0 and json.loads(stdout)["augmented"] == report["augmented"]
+
+
+def test_base_method_transfer_saves_the_english_dev_selected_tagger(demo, mapping_dir, tmp_path):
+    import xner
+    from xner.transfer.api import TransferInputs, transfer
+
+    inputs = TransferInputs(demo.source_train[:80], demo.target_unlabeled[:40], demo.embeddings["en"],
+                            demo.embeddings["es"], "es")
+    report = transfer(inputs, tmp_path / "m", "cross-word", mapping_dir, Budget(epochs=1, eval_every=2),
+                      show_progress=False)
+    assert report["selected"]["variant"] == "cross-word" and set(report["bases"]) == {"cross-word"}
+    assert report["data"]["sentences"]["src_dev"] == 8  # no dev file: the last 10% of the English file
+    log = [json.loads(x) for x in (tmp_path / "m" / "run" / "cross-word" / "train" / "metrics.jsonl").read_text()
+           .splitlines()]
+    best = max(log, key=lambda r: r["scores"]["src-dev"]["f1"])
+    assert report["selected"]["step"] == best["step"] and all("tgt-dev" not in r["scores"] for r in log)
+    tagger = xner.load(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["kind"] == "xner-tagger"
+    assert len(tagger.predict([["Madrid", "es", "bonita", "."]], "es")[0]) == 4
