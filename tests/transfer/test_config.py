@@ -51,3 +51,18 @@ def test_transfer_config_json_round_trip_and_validation():
         TransferConfig(modes=("tgt-train",))
     with pytest.raises(XnerError):
         TransferConfig.from_dict({"lang": "es", "colour": "red"})
+
+
+def test_tagger_and_train_overrides_are_typed_and_saved_as_the_values_set():
+    import pickle
+
+    from xner.transfer.config import TaggerOverrides, TrainOverrides
+
+    cfg = TransferConfig(lang="es", tagger={"char_dim": 30}, train={"num_threads": 1})
+    assert isinstance(cfg.tagger, TaggerOverrides) and cfg.tagger.char_dim == 30 and cfg.tagger.dropout is None
+    assert isinstance(cfg.train, TrainOverrides)
+    assert cfg.to_dict()["tagger"] == {"char_dim": 30} and cfg.to_dict()["train"] == {"num_threads": 1}
+    assert TransferConfig().to_dict()["tagger"] == {}  # as results saved before the typed overrides
+    assert pickle.loads(pickle.dumps(cfg)) == cfg  # grid workers are spawned processes
+    with pytest.raises(XnerError, match="dropout"):
+        TransferConfig(tagger={"dropout": 2.0})

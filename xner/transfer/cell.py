@@ -82,13 +82,14 @@ def tagger_config(config: TransferConfig, variant: str | None = None):
     from xner.model.config import TaggerConfig
 
     use_char, shared = ARCHITECTURE[variant or config.variant]
-    return TaggerConfig.from_dict({"use_char": use_char, "shared_weights": shared, **config.tagger})
+    return TaggerConfig.from_dict({"use_char": use_char, "shared_weights": shared, **config.tagger.to_dict()})
 
 
 def train_config(config: TransferConfig):
     from xner.model.config import TrainConfig, default_tag_scheme
 
-    clash = sorted(set(config.train) & set(BUDGET_FIELDS))
+    overrides = config.train.to_dict()
+    clash = sorted(set(overrides) & set(BUDGET_FIELDS))
     if clash:
         raise XnerError(f"set {', '.join(clash)} through the budget (--epochs / --eval-every), not train overrides")
     return TrainConfig.from_dict({
@@ -97,7 +98,7 @@ def train_config(config: TransferConfig):
         "seed": config.seed,
         "device": config.device,
         "tag_scheme": default_tag_scheme(config.lang),  # paper: IOBES, IOB2 for Arabic
-        **config.train,
+        **overrides,
     })
 
 

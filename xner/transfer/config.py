@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xner.errors import XnerError
+from xner.model.config import TaggerConfig, TrainConfig
 
 SOURCE_LANG = "en"  # paper: English is always the source
 TARGET_LANGS = ("es", "nl", "de", "ar", "fi")  # paper, Table 4
@@ -198,6 +199,42 @@ def budget_from_name(name: str) -> Budget:
     return Budget(**values)
 
 
+class _Overrides:
+    """A typed partial config: every field of `TARGET` optional (None = keep the default), checked by building
+    `TARGET` from the values that are set; saved as just those values (`{}` when nothing is overridden)."""
+
+    TARGET: type
+
+    def __post_init__(self) -> None:
+        self.TARGET(**self.to_dict())  # invalid values fail when the config is built
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | "_Overrides"):
+        if isinstance(data, cls):
+            return data
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise XnerError(f"unknown {cls.TARGET.__name__} field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+def _overrides_of(target: type, name: str) -> type:
+    fields = [(f.name, f"{f.type} | None", field(default=None)) for f in dataclasses.fields(target)]
+    cls = dataclasses.make_dataclass(name, fields, bases=(_Overrides,))
+    cls.TARGET = target
+    cls.__module__, cls.__qualname__ = __name__, name  # picklable (grid workers are spawned processes)
+    return cls
+
+
+TaggerOverrides = _overrides_of(TaggerConfig, "TaggerOverrides")  # TaggerConfig fields a cell changes
+TrainOverrides = _overrides_of(TrainConfig, "TrainOverrides")  # TrainConfig fields a cell changes (never the
+# Budget's epochs / eval_every)
+
+
 @dataclass
 class TransferConfig(_Json):
     """One cell of the grid: (target language, variant, seed) plus everything that can change its result."""
@@ -210,8 +247,8 @@ class TransferConfig(_Json):
     space: SpaceConfig = field(default_factory=SpaceConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     budget: Budget = field(default_factory=Budget)
-    tagger: dict[str, Any] = field(default_factory=dict)  # TaggerConfig overrides (paper values by default)
-    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (paper values by default)
+    tagger: TaggerOverrides = field(default_factory=TaggerOverrides)  # type: ignore[valid-type]
+    train: TrainOverrides = field(default_factory=TrainOverrides)  # type: ignore[valid-type]
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z]{2,3}", self.lang) or self.lang == SOURCE_LANG:
@@ -223,18 +260,13 @@ class TransferConfig(_Json):
             check_choice("selection mode", mode, MODES)
         if not self.modes:
             raise XnerError("at least one selection mode is needed")
-        self.check_overrides()
-
-    def check_overrides(self) -> None:
-        """Unknown or invalid `tagger` / `train` override fields fail when the config is built, not mid-grid."""
-        from xner.model.config import TaggerConfig, TrainConfig
-
-        TaggerConfig.from_dict(dict(self.tagger))
-        TrainConfig.from_dict(dict(self.train))
+        self.tagger = TaggerOverrides.from_dict(self.tagger)  # dicts (grid files, --set) become typed here
+        self.train = TrainOverrides.from_dict(self.train)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["modes"] = list(self.modes)
+        out["tagger"], out["train"] = self.tagger.to_dict(), self.train.to_dict()
         return out
 
     @classmethod
