@@ -169,3 +169,47 @@ def test_base_method_transfer_saves_the_english_dev_selected_tagger(demo, mappin
     tagger = xner.load(tmp_path / "m")
     assert json.loads((tmp_path / "m" / "config.json").read_text())["kind"] == "xner-tagger"
     assert len(tagger.predict([["Madrid", "es", "bonita", "."]], "es")[0]) == 4
+
+
+def test_sigkilled_transfer_command_resumes_to_the_same_model(demo, mapping_dir, tmp_path):
+    """A real kill (SIGKILL) in the middle of Cross-Augmented, then the same command again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from safetensors.torch import load_file
+
+    src = tmp_path / "en.conll"
+    write_conll(src, demo.source_train[:120])
+    text = tmp_path / "es.txt"
+    text.write_text("\n".join(" ".join(s.tokens) for s in demo.target_unlabeled[:80]) + "\n", encoding="utf-8")
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-c", "from xner.cli import main; main()", "transfer", "--source", str(src),
+                "--target-text", str(text), "--target-lang", "es", "--source-emb", "demo:en", "--target-emb",
+                "demo:es", "--method", "cross-augmented", "--base", "cross-word", "--mapping", str(mapping_dir),
+                "--epochs", "1", "--iterations", "2", "--eval-every", "1", "--max-vocab", "3000", "--out", str(out)]
+
+    env = {**os.environ, "PYTHONPATH": str(D.parents[1]), "OMP_NUM_THREADS": "1"}
+    subprocess.run(command(tmp_path / "a"), env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(command(tmp_path / "b"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "b" / "run" / "cross-augmented"
+    while proc.poll() is None:
+        logs = list(log.glob("*/metrics.jsonl"))
+        if logs and len(logs[0].read_text().splitlines()) >= 4:  # initial evaluation + 3 steps of iteration 1
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (tmp_path / "b" / "config.json").exists()  # no half-made model folder
+    subprocess.run(command(tmp_path / "b"), env=env, check=True, capture_output=True)
+    a, b = load_file(str(tmp_path / "a" / "model.safetensors")), load_file(str(tmp_path / "b" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    (ckpt_a,), (ckpt_b,) = [list((tmp_path / x / "run" / "cross-augmented").glob("*/checkpoint.pt")) for x in "ab"]
+    last_a, last_b = (torch.load(p, weights_only=True)["model"] for p in (ckpt_a, ckpt_b))
+    assert all(torch.equal(last_a[k], last_b[k]) for k in last_a)  # the final weights, not only the selected ones
+    report_a = json.loads((tmp_path / "a" / "report.json").read_text())
+    report_b = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report_a["augmented"] == report_b["augmented"]
