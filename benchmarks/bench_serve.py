@@ -54,7 +54,7 @@ def train_model(out: Path, sentences: int, max_vocab: int) -> dict:
     from xner.model.config import TaggerConfig, TrainConfig
     from xner.model.persistence import save_tagger
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import train
+    from xner.training.trainer import train
 
     train_set = list(load_split("es", "train"))[:sentences]
     torch.manual_seed(1)

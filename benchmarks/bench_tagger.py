@@ -62,7 +62,7 @@ TRAIN_STAGES = [
     ("forward: dense + output layers", [("model/scorer.py", "forward")]),
     ("forward: CRF log-likelihood", [("model/crf.py", "nll")]),
     ("backward", [("torch/_tensor.py", "backward")]),
-    ("gradient clipping", [("model/trainer.py", "clip_gradients")]),
+    ("gradient clipping", [("training/loop.py", "clip_gradients")]),
     ("optimiser step", [("torch/optim/optimizer.py", "wrapper")]),
 ]
 
@@ -105,7 +105,7 @@ def main() -> int:
     from xner.model.config import TaggerConfig, TrainConfig
     from xner.model.predictor import Predictor
     from xner.model.tagger import build_tagger, count_parameters
-    from xner.model.trainer import epoch_order, make_optimizer, seed_everything, train_step
+    from xner.training.trainer import epoch_order, make_optimizer, seed_everything, train_step
     from xner.threads import available_cores, configure_threads
 
     configure_threads(args.threads)

@@ -41,7 +41,7 @@ def train_model(work: Path, epochs: int) -> Path:
     from xner.embeddings.io import load_embeddings
     from xner.model.config import TaggerConfig, TrainConfig
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import train
+    from xner.training.trainer import train
 
     model_dir = work / "run" / "best-dev"
     if (model_dir / "config.json").is_file():

@@ -144,6 +144,7 @@ def run_demo(config: DemoConfig = DemoConfig(), out_dir: str | Path = "runs/demo
              bundle_root: Path = BUNDLE, command: str = "xner demo") -> dict:
     """Align, train Source-Mono and Cross-Word, run Cross-Augmented, evaluate on Spanish, tag a sentence.
 
+    The Cross-Augmented tagger is saved to `out_dir/model` (loadable with `xner.load`).
     Selection uses the English dev sample only (`src-dev`: no Spanish label reaches training or
     selection); the Spanish test sample is read for the reported F1. Writes `out_dir/demo_result.json`
     and returns the same dict.
@@ -201,6 +202,7 @@ def _run(config: DemoConfig, out_dir: Path, reporter: DemoReporter, bundle_root:
         "command": command,
         "config": config.to_dict(),
         "out_dir": str(out_dir),
+        "model": str(out_dir / "model"),  # the Cross-Augmented tagger: `xner tag`, `xner evaluate`, `xner serve` open it
         "data": {
             "bundle": str(bundle_root),
             "sentences": {"en_train": len(src_train), "en_dev": len(src_dev), "es_unlabeled": len(unlabeled),
@@ -315,7 +317,7 @@ def _train_source(variant: str, tables: dict, src_train, src_dev, unlabeled, con
     """One English tagger (Cross-Word architecture: char + word BiLSTM-CRF), best epoch by English dev F1."""
     from xner.model.config import TaggerConfig, TrainConfig
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import load_best, seed_everything, train
+    from xner.training.trainer import load_best, seed_everything, train
 
     seed_everything(config.seed)
     model = build_tagger(TaggerConfig(), tables, src_train, "IOBES", char_texts=[unlabeled], default_lang=TARGET_LANG)
@@ -340,11 +342,9 @@ def _augment(source, src_train, src_dev, unlabeled, test, config: DemoConfig, ou
     import contextlib
     import io
 
-    from safetensors.torch import load_file
-
-    from xner.transfer.augmented import AugmentedTagger, train_augmented
+    from xner.transfer.augmented import train_augmented
+    from xner.transfer.cell import CellData
     from xner.transfer.config import AugmentConfig, Budget, TransferConfig
-    from xner.transfer.variants import CellData
 
     cell = TransferConfig(
         lang=TARGET_LANG, variant="cross-augmented", seed=config.seed, modes=("src-dev",),
@@ -366,10 +366,9 @@ def _augment(source, src_train, src_dev, unlabeled, test, config: DemoConfig, ou
 
     log = io.StringIO()
     with contextlib.redirect_stderr(log):  # its per-iteration lines go to train.log; the reporter shows progress
-        seconds = train_augmented(source, data, cell, folder, ["src-dev"], on_eval=on_eval)
-    model = AugmentedTagger.from_source(source, cell.augment.target_init, cell.augment.detach_source_features)
-    model.load_trainable_state(load_file(str(folder / "best-src-dev.safetensors")))
-    model.eval()
+        run = train_augmented(source, data, cell, folder, ["src-dev"], on_eval=on_eval, show_progress=False)
+    run.save_selected("src-dev", out_dir / "model", {"selected_on": "src-dev", "made_by": "xner demo"})
+    model, seconds = run.model, run.seconds  # the selected (src-dev) weights, as saved in out_dir/model
     records = [json.loads(line) for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
     best = max(records, key=lambda r: r["scores"]["src-dev"]["f1"])
     ends = [r for r in records if r.get("iteration_end")]

@@ -92,17 +92,17 @@ def test_ctrl_c_during_training_exits_130(tiny, tmp_path, run_cli, monkeypatch):
     import os
     import signal
 
-    import xner.model.trainer
+    from xner.training.trainer import SupervisedProcedure
 
-    real_step = xner.model.trainer.train_step
+    real_step = SupervisedProcedure.step
 
-    def step_then_ctrl_c(*args, **kwargs):
-        loss = real_step(*args, **kwargs)
+    def step_then_ctrl_c(self, *args, **kwargs):
+        size = real_step(self, *args, **kwargs)
         os.kill(os.getpid(), signal.SIGINT)
-        return loss
+        return size
 
-    monkeypatch.setattr(xner.model.trainer, "train_step", step_then_ctrl_c)
+    monkeypatch.setattr(SupervisedProcedure, "step", step_then_ctrl_c)
     code, out, err = run_cli(*_train_args(tiny, tmp_path / "run", "--epochs", "3"))
     assert code == 130, err
     assert "xner: interrupted" in err and "Traceback" not in err and "model saved" not in out
-    assert "interrupted at step 0; `--resume` continues" in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
+    assert "interrupted at step 0; resuming continues from the last checkpoint" in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")

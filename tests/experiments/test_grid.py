@@ -70,7 +70,7 @@ def test_settings_are_typed_validated_and_saved_as_the_fields_they_change(tmp_pa
     assert GridConfig(**{**saved, "budget": grid.budget}) == grid  # a result's record rebuilds the grid
     assert grid.set_items() == ["space.align_suffix=.s", "augment.base_seed=1", "train.length_buckets=20"]
     cell = [c for c in expand(grid) if c.config.variant == "cross-word"][0]
-    assert cell.config.train == {"length_buckets": 20} and cell.tag.startswith("cfg")
+    assert cell.config.train.to_dict() == {"length_buckets": 20} and cell.tag.startswith("cfg")
     assert expand(grid.with_overrides({"train": {"num_threads": 3}}))[0].tag == expand(grid)[0].tag  # result-neutral
     with pytest.raises(XnerError, match="init"):
         grid.with_overrides({"augment": {"target_init": "zeros"}})  # a bad choice fails when the grid is built

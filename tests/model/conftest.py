@@ -20,7 +20,7 @@ def en_small(ner_data):
 def build(en_small, seed: int = 1, **config):
     from xner.model.config import TaggerConfig
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import seed_everything
+    from xner.training.trainer import seed_everything
 
     train, _, table = en_small
     seed_everything(seed)
@@ -32,7 +32,7 @@ def trained_model(en_small, tmp_path_factory):
     """One epoch on 200 sentences (a couple of seconds), saved; shared by several tests."""
     from xner.model.config import TrainConfig
     from xner.model.persistence import save_tagger
-    from xner.model.trainer import train
+    from xner.training.trainer import train
 
     model = build(en_small)
     train_s, dev, _ = en_small

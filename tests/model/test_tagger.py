@@ -11,7 +11,7 @@ from xner.model.batching import make_batch
 from xner.model.config import TaggerConfig, TrainConfig
 from xner.model.predictor import evaluate, predict
 from xner.model.tagger import Tagger, count_parameters
-from xner.model.trainer import train
+from xner.training.trainer import train
 from xner.model.vocab import CharVocab, TaggerVocab, build_word_matrix
 
 
@@ -78,7 +78,7 @@ def test_same_seed_same_predictions_and_f1(en_small, tmp_path):
 def test_finetuned_embeddings_update_only_seen_rows(en_small, tmp_path):
     import torch
 
-    from xner.model.trainer import clip_gradients
+    from xner.training.loop import clip_gradients
 
     train_s, _, _ = en_small
     model = build(en_small, finetune_embeddings=True)

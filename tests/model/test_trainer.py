@@ -12,7 +12,7 @@ from tests.model.conftest import build
 from xner.errors import XnerError
 from xner.model.config import TrainConfig
 from xner.model.persistence import load_tagger
-from xner.model.trainer import train
+from xner.training.trainer import train
 
 
 def test_resume_after_interruption_gives_identical_weights(en_small, tmp_path):

@@ -34,7 +34,7 @@ def es_model_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from xner.model.config import TaggerConfig, TrainConfig
     from xner.model.persistence import save_tagger
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import train
+    from xner.training.trainer import train
 
     torch.set_num_threads(1)
     sentences = read_conll(shared_data / "ner" / "es" / "train.txt")[:800]

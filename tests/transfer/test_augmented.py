@@ -28,7 +28,7 @@ def _run(root: Path, align: Path, out: Path, monkeypatch) -> dict:
     cell = expand(grid)[-1]
     result = json.loads(cell.result_path.read_text())
     logs = sorted(cell.run_dir.rglob("metrics.jsonl"))
-    result["_logs"] = [[{k: v for k, v in r.items() if k != "train_seconds"} for r in map(json.loads, p.read_text().splitlines())]
+    result["_logs"] = [[{k: v for k, v in r.items() if k not in ("train_seconds", "sentences_per_second")} for r in map(json.loads, p.read_text().splitlines())]
                        for p in logs]
     return result
 
@@ -78,7 +78,7 @@ def test_best_base_is_chosen_by_each_modes_own_metric(tmp_path):
 
 def test_target_scorer_reads_both_encoders_and_detach_option(shared_data, tiny_root, align_root):
     from xner.model.batching import make_batch
-    from xner.transfer import variants
+    from xner.transfer import cell as variants
     from xner.transfer.config import SpaceConfig, TransferConfig
 
     cfg = TransferConfig(lang="es", variant="cross-shared", budget=TINY, space=SpaceConfig(align_root=str(align_root)))
@@ -100,7 +100,7 @@ def test_target_scorer_reads_both_encoders_and_detach_option(shared_data, tiny_r
 
 def test_copied_scorer_makes_theta_t_decode_exactly_like_theta_s(shared_data, tiny_root, align_root):
     from xner.model.batching import make_batch
-    from xner.transfer import variants
+    from xner.transfer import cell as variants
     from xner.transfer.config import SpaceConfig, TransferConfig
 
     cfg = TransferConfig(lang="es", variant="cross-word", budget=TINY, space=SpaceConfig(align_root=str(align_root)))

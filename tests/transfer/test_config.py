@@ -33,11 +33,36 @@ def test_transfer_config_json_round_trip_and_validation():
                          budget=Budget(epochs=2))
     back = TransferConfig.from_dict(cfg.to_dict())
     assert back == cfg
-    with pytest.raises(XnerError):
-        TransferConfig(lang="xx")
+    for bad in ("en", "Spanish"):  # any other language code is fine (`xner transfer`); the grid checks its own list
+        with pytest.raises(XnerError):
+            TransferConfig(lang=bad)
+    with pytest.raises(XnerError, match="unknown TaggerConfig"):  # override typos fail when the config is built
+        TransferConfig(tagger={"char_dimm": 30})
+    with pytest.raises(XnerError, match="word_lookup"):
+        TransferConfig(tagger={"word_lookup": "fuzzy"})
+    with pytest.raises(XnerError, match="unknown TrainConfig"):
+        TransferConfig(train={"learning_rate": 0.2})
+    old = cfg.to_dict()
+    old["augment"]["pseudo_batch_size"] = 256  # a removed field in an older saved config is ignored
+    assert TransferConfig.from_dict(old) == cfg
     with pytest.raises(XnerError):
         TransferConfig(variant="cross-nothing")
     with pytest.raises(XnerError):
         TransferConfig(modes=("tgt-train",))
     with pytest.raises(XnerError):
         TransferConfig.from_dict({"lang": "es", "colour": "red"})
+
+
+def test_tagger_and_train_overrides_are_typed_and_saved_as_the_values_set():
+    import pickle
+
+    from xner.transfer.config import TaggerOverrides, TrainOverrides
+
+    cfg = TransferConfig(lang="es", tagger={"char_dim": 30}, train={"num_threads": 1})
+    assert isinstance(cfg.tagger, TaggerOverrides) and cfg.tagger.char_dim == 30 and cfg.tagger.dropout is None
+    assert isinstance(cfg.train, TrainOverrides)
+    assert cfg.to_dict()["tagger"] == {"char_dim": 30} and cfg.to_dict()["train"] == {"num_threads": 1}
+    assert TransferConfig().to_dict()["tagger"] == {}  # as results saved before the typed overrides
+    assert pickle.loads(pickle.dumps(cfg)) == cfg  # grid workers are spawned processes
+    with pytest.raises(XnerError, match="dropout"):
+        TransferConfig(tagger={"dropout": 2.0})

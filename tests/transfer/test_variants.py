@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import xner.data.registry as registry
-from xner.transfer import variants
+from xner.transfer import cell, variants
 from xner.transfer.config import Budget, TransferConfig
 
 TINY = Budget(epochs=1, max_train_sentences=160, max_eval_sentences=40, max_vocab=3000, eval_every=4)
@@ -40,10 +40,10 @@ def test_select_is_first_argmax_and_reports_test_at_that_step():
         {"step": 3, "epoch": 0, "batch": 3, "scores": {"tgt-dev": {"f1": 30.0}, "tgt-test": {"f1": 9.0}}},
         {"step": 4, "epoch": 1, "batch": 0, "scores": {"tgt-dev": {"f1": 20.0}, "tgt-test": {"f1": 40.0}}},
     ]
-    got = variants.select(recs, "tgt-dev", "tgt-test")
+    got = cell.select(recs, "tgt-dev", "tgt-test")
     assert (got["step"], got["selection_f1"], got["test_f1"]) == (2, 30.0, 7.0)
-    assert variants.select(recs, "tgt-test", "tgt-test")["step"] == 4
-    assert variants.select(recs, "src-dev", "tgt-test") is None
+    assert cell.select(recs, "tgt-test", "tgt-test")["step"] == 4
+    assert cell.select(recs, "src-dev", "tgt-test") is None
 
 
 def test_source_mono_tiny_run_and_src_dev_never_reads_target_labels(tiny_root: Path, tmp_path: Path, monkeypatch):
@@ -72,6 +72,6 @@ def test_train_overrides_cannot_bypass_the_budget():
 
     cfg = TransferConfig(lang="es", variant="cross-word", train={"epochs": 3})
     with pytest.raises(XnerError, match="budget"):
-        variants.train_config(cfg)
-    assert variants.train_config(TransferConfig(lang="ar")).tag_scheme == "IOB2"  # paper: Arabic in IOB2
-    assert variants.train_config(TransferConfig(lang="es")).tag_scheme == "IOBES"
+        cell.train_config(cfg)
+    assert cell.train_config(TransferConfig(lang="ar")).tag_scheme == "IOB2"  # paper: Arabic in IOB2
+    assert cell.train_config(TransferConfig(lang="es")).tag_scheme == "IOBES"

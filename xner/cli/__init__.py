@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # Each module exposes `register(app)`; the order is the order of `xner --help`.
-COMMAND_MODULES = ("demo", "data", "embed", "align", "model", "experiment", "plot", "download", "serve",
+COMMAND_MODULES = ("demo", "data", "embed", "align", "model", "transfer", "experiment", "plot", "download", "serve",
                    "analyse",  # xner analyse ...
                    "results")  # xner experiment grid|table2|merge-modes, xner data pack (after experiment, data)
 

@@ -175,6 +175,54 @@ def salvage(
         Console().print(f"{status:8s} {name}")
 
 
+@experiment_app.command("model")
+def model(
+    config: Optional[Path] = CONFIG_OPT,
+    lang: Optional[list[str]] = LANG_OPT,
+    variant: Optional[list[str]] = VARIANT_OPT,
+    seed: Optional[list[int]] = SEED_OPT,
+    mode: str = typer.Option("src-dev", "--mode", help="Whose selected model: tgt-dev, src-dev or tgt-test."),
+    budget: Optional[str] = BUDGET_OPT,
+    tag: Optional[str] = TAG_OPT,
+    set_: Optional[list[str]] = SET_OPT,
+    device: Optional[str] = DEVICE_OPT,
+    results: Optional[Path] = RESULTS_OPT,
+    runs: Optional[Path] = RUNS_OPT,
+    train: bool = typer.Option(False, "--train", help="Cells without a run folder (e.g. a fresh clone, where only "
+                               "results are committed): train them again (same seed, same model on the CPU), "
+                               "writing their results under RUNS/retrained-results so committed results stay."),
+) -> None:
+    """Print the model folder (loadable with `xner.load`, `xner tag`, `xner serve`) that --mode selected in each
+    cell, writing it from the run folder's kept weights when it is missing."""
+    from rich.console import Console
+
+    from xner.errors import XnerError
+    from xner.experiments.grid import expand
+    from xner.transfer.artefacts import materialise_cell_model
+
+    grid = _grid(config, lang, variant, seed, [mode], budget, None, None, None, None, None, None, None, device, None,
+                 None, None, tag, set_, results, runs)
+    console = Console(stderr=True)
+    cells = expand(grid)
+    wanted = [c for c in cells if not c.dependency]
+    missing = [c for c in wanted if not c.run_dir.is_dir()]
+    if missing and train:
+        from dataclasses import replace
+
+        from xner.experiments.runner import run_grid
+
+        again = replace(grid, results_root=str(Path(grid.runs_root) / "retrained-results"))
+        run_grid(again, command=_command_line(), echo=console.print)
+    by_variant = {c.key: c for c in cells}
+    for cell in wanted:
+        if not cell.run_dir.is_dir():
+            raise XnerError(f"no run folder for {cell.name}: only its result exists; add --train to train it again",
+                            cell.run_dir)
+        bases = {c.config.variant: c for c in cells if c.config.lang == cell.config.lang
+                 and c.config.seed == cell.config.seed and c.key != cell.key}
+        print(materialise_cell_model(by_variant[cell.key], mode, bases))
+
+
 @experiment_app.command("table")
 def table(
     results: Path = typer.Option(Path("results/experiments"), help="Where the cell results are."),

@@ -86,8 +86,8 @@ def train_command(
     from xner.errors import XnerError
     from xner.model.config import TaggerConfig, TrainConfig, default_tag_scheme
     from xner.model.tagger import build_tagger
-    from xner.model.trainer import seed_everything
-    from xner.model.trainer import train as run_training
+    from xner.training.trainer import seed_everything
+    from xner.training.trainer import train as run_training
 
     _check_numbers(lr, epochs, max_train_len)
     train_sents, train_lang, train_desc = _read_data(train, "train", encoding)

@@ -1,9 +1,8 @@
 """The trained model of a finished experiment cell, for figures and analyses: `load_cell_model` is the one way
 in. Nothing here trains: a cell without a complete result is an error naming the command that makes it.
 
-Today the model is rebuilt from the cell's data, embeddings and mapping and its best checkpoint loaded (the
-vocabulary checked against the trained one); when cells keep their selected model as an artefact, only
-`load_cell_model` changes.
+Cells keep the model each selection mode chose as a saved artefact (`xner.transfer.artefacts`); a run folder
+that has only the kept weights gets its model folder written once (materialised), nothing is retrained.
 """
 
 from __future__ import annotations
@@ -53,9 +52,10 @@ def load_cell_model(cell, mode: str = "src-dev", cells=None):
         raise XnerError(
             f"cell {cell.name} has a result but no trained model here (run folders are not committed): copy its run "
             f"folder, or retrain it into an empty results root with `xner experiment run ... --results DIR`", run_dir)
-    if cell.config.variant != CROSS_AUGMENTED:
-        return _load_base_tagger(cell, mode)
-    return _load_augmented_tagger(cell, base_cells(cell, cells or [cell]), mode)
+    from xner.transfer.artefacts import load_cell_model as load_artefact
+
+    bases = base_cells(cell, cells or [cell]) if cell.config.variant == CROSS_AUGMENTED else None
+    return load_artefact(cell, mode, bases)
 
 
 def augmented_base_variant(cell, mode: str) -> str:
@@ -73,47 +73,3 @@ def _augmented_run(cell, mode: str) -> tuple[str, dict]:
     if run is None:
         raise XnerError(f"Cross-Augmented cell {cell.name} has no run for mode {mode}", path)
     return run
-
-
-def _check_vocab(model, train_dir: Path) -> None:
-    import torch
-
-    from xner.model.trainer import hash_text
-
-    ckpt = torch.load(train_dir / "checkpoint.pt", map_location="cpu", weights_only=True)
-    if ckpt["fingerprint"]["vocab_hash"] != hash_text(json.dumps(model.vocab.to_dict(), sort_keys=True)):
-        raise XnerError("rebuilt model's vocabulary differs from the trained one (data or tables changed)", train_dir)
-
-
-def _load_base_tagger(cell, mode: str):
-    """The trained tagger of a base cell (Cross-Word / Cross-Shared / ...), best checkpoint of `mode`."""
-    from xner.model.trainer import load_best
-    from xner.transfer.config import MODE_EVAL_SET
-    from xner.transfer.variants import TRAIN_SUBDIR, build_model, build_space, load_cell_data
-
-    config = cell.config.replace(modes=(mode,))
-    model = build_model(config, build_space(config), load_cell_data(config))
-    train_dir = Path(cell.run_dir) / TRAIN_SUBDIR
-    _check_vocab(model, train_dir)
-    load_best(model, train_dir, MODE_EVAL_SET[mode])
-    model.eval()
-    return model
-
-
-def _load_augmented_tagger(cell, bases: dict, mode: str):
-    """The Cross-Augmented model (theta_s + theta_t) of a finished cell, best weights of `mode`."""
-    from safetensors.torch import load_file
-
-    from xner.transfer.augmented import AugmentedTagger
-    from xner.transfer.variants import TRAIN_SUBDIR, build_model, build_space, load_cell_data
-
-    run_name, run = _augmented_run(cell, mode)
-    variant = run["choice"][mode]["variant"]
-    base_cfg = bases[variant].config.replace(modes=(mode,))
-    source = build_model(base_cfg, build_space(base_cfg), load_cell_data(cell.config.replace(modes=(mode,))), variant)
-    _check_vocab(source, Path(run["choice"][mode]["base_run_dir"]) / TRAIN_SUBDIR)
-    aug = cell.config.augment
-    model = AugmentedTagger.from_source(source, aug.target_init, aug.detach_source_features)
-    model.load_trainable_state(load_file(str(Path(cell.run_dir) / run_name / f"best-{mode}.safetensors")))
-    model.eval()
-    return model

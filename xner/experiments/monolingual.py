@@ -119,7 +119,7 @@ def run_language(lang: str, config: Table2Config, out: Path, command: str) -> di
     from xner.model.config import TaggerConfig, TrainConfig, default_tag_scheme
     from xner.model.predictor import evaluate
     from xner.model.tagger import build_tagger, count_parameters
-    from xner.model.trainer import load_best, seed_everything, train
+    from xner.training.trainer import load_best, seed_everything, train
 
     if lang not in PAPER:
         raise XnerError(f"Table 2 has no row for {lang!r}; choose from {', '.join(LANGS)}")

@@ -35,6 +35,7 @@ from xner.experiments.grid import (
 from xner.experiments.provenance import git_info, machine_info
 from xner.experiments.results import GERMAN_NOTE, RESULT_SCHEMA
 from xner.io import write_json_atomic
+from xner.transfer.config import AugmentConfig
 
 
 def _now() -> str:
@@ -107,6 +108,8 @@ def _comparable(config: dict) -> dict:
     out["train"] = {k: v for k, v in (out.get("train") or {}).items() if k not in RESULT_NEUTRAL_TRAIN}
     if out.get("variant") != "cross-augmented":
         out.pop("augment", None)
+    elif isinstance(out.get("augment"), dict):  # older results may carry fields removed since (same meaning)
+        out["augment"] = AugmentConfig.from_dict(out["augment"]).to_dict()
     return out
 
 

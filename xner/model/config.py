@@ -76,6 +76,8 @@ class TrainConfig:
     seed: int = 1  # (ours)
     device: str = "cpu"  # "cpu" or "cuda"
     eval_batch_size: int = 256  # (ours) evaluation/prediction batch size
+    eval_all_sets: bool = False  # (ours) score every eval set at every evaluation (the old, slower path); False:
+    # only the selection sets, the others where a selection set improved (same trajectory, same selected steps)
     num_threads: int = 0  # (ours) torch CPU threads; 0 leaves torch's default
     stop_after_batches: int = 0  # (ours, tests) stop as if interrupted after this many batches; 0 = never
 

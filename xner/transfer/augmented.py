@@ -24,150 +24,35 @@ only, as for the other variants.
 
 Selection modes whose base checkpoints coincide share one run; each mode's early stopping is
 replayed exactly from the log (the training trajectory does not depend on the mode), so a shared
-run reports what separate runs would have.
+run reports what separate runs would have; a mode's best weights stop changing once its patience ran
+out. Training is a procedure on `xner.training.loop` (the base tagger's loop): checkpoint after every
+evaluation, exact resume also mid-iteration. theta_s is read from the base cell's saved model
+(`xner.transfer.artefacts`); each mode's selected model is saved as a loadable `AugmentedTagger` folder,
+`<run_dir>/model-<mode>/`.
 """
 
 from __future__ import annotations
 
-import copy
+from __future__ import annotations
+
 import json
-import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 import torch
-from torch import nn
 
 from xner.errors import XnerError
-from xner.io import atomic_path, write_json_atomic
+from xner.io import write_json_atomic
+from xner.model.augmented import AugmentedTagger, save_augmented
+from xner.training.early_stopping import replay
+from xner.transfer.cell import TEST_SET, CellData, eval_sets, notes, read_jsonl, select, tagger_config, train_config
 from xner.transfer.config import BASE_VARIANTS, MODE_EVAL_SET, SOURCE_LANG, TransferConfig
 from xner.transfer.pseudo_labels import keep_up_to, length_bounds, sample_threshold, with_tags
-from xner.transfer.variants import (
-    TEST_SET,
-    TRAIN_SUBDIR,
-    _notes,
-    build_model,
-    build_space,
-    eval_sets,
-    load_cell_data,
-    read_jsonl,
-    select,
-    train_config,
-)
 
-
-class AugmentedTagger(nn.Module):
-    """theta_s (a full Tagger) + theta_t (a Tagger whose scorer reads [own features ; theta_s features]).
-
-    Duck-types `Tagger` for `xner.model.predictor.predict/evaluate` (vocab, device, default_lang, decode):
-    decoding uses theta_t's scorer and CRF, i.e. the final target tagger.
-    """
-
-    def __init__(self, source, target, detach_source_features: bool = False):
-        super().__init__()
-        self.source = source  # theta_s
-        self.target = target  # theta_t
-        self.detach_source_features = detach_source_features
-
-    @classmethod
-    def from_source(cls, source, init: str = "copy", detach_source_features: bool = False,
-                    target_config=None, scorer_init: str = "fresh") -> "AugmentedTagger":
-        """theta_t = a copy of theta_s's encoder ("copy") or a fresh one ("random", of `target_config`'s
-        architecture, default theta_s's), with a wide scorer and CRF that are new ("fresh") or built from
-        theta_s's ("copy": theta_t then decodes exactly like theta_s). The frozen word matrix is shared."""
-        from xner.model.crf import CRF
-        from xner.model.scorer import TagScorer
-        from xner.model.tagger import Tagger
-
-        if init == "copy":
-            if target_config is not None and target_config != source.config:
-                raise XnerError("target_init=copy needs theta_t to have theta_s's architecture; use target_init=random")
-            target = copy.deepcopy(source)
-        else:
-            words = source.word_embedding.weight.detach().cpu().numpy()
-            target = Tagger(target_config or source.config, source.vocab, words)
-        target.word_embedding = source.word_embedding  # one frozen matrix
-        n_tags = len(source.vocab.tags)
-        target.scorer = TagScorer(target.feature_dim + source.feature_dim, n_tags, source.config.dense_dim,
-                                  source.config.dropout)
-        target.crf = CRF(n_tags, boundary=source.config.crf_boundary)
-        if scorer_init == "copy":
-            _copy_scorer(target, source, split=init == "copy")
-        elif scorer_init != "fresh":
-            raise XnerError(f"scorer_init must be fresh or copy, not {scorer_init!r}")
-        return cls(source, target, detach_source_features).to(source.device)
-
-    @property
-    def vocab(self):
-        return self.source.vocab
-
-    @property
-    def config(self):
-        return self.source.config
-
-    @property
-    def device(self) -> torch.device:
-        return self.source.device
-
-    @property
-    def default_lang(self) -> str:
-        return self.source.default_lang
-
-    def target_emissions(self, batch, source_features: torch.Tensor | None = None) -> torch.Tensor:
-        f_s = self.source.features(batch) if source_features is None else source_features  # (B, T, 2Hs)
-        if self.detach_source_features:
-            f_s = f_s.detach()
-        f_t = self.target.features(batch)  # (B, T, 2Ht)
-        return self.target.emissions(torch.cat([f_t, f_s], dim=-1))  # (B, T, n_tags)
-
-    def source_loss(self, batch, reduction: str = "mean") -> torch.Tensor:
-        """L_s(theta_s) on a labelled source batch (eq. 6)."""
-        return self.source.loss(batch, reduction)
-
-    def target_loss(self, batch, reduction: str = "mean") -> torch.Tensor:
-        """L_t(theta_s) + L_t(theta_t) on a pseudo-labelled target batch (eq. 7's target terms)."""
-        f_s = self.source.features(batch)  # (B, T, 2Hs), one forward pass serves both terms
-        loss_s = self.source.crf.nll(self.source.emissions(f_s), batch.tags, batch.mask, reduction)
-        loss_t = self.target.crf.nll(self.target_emissions(batch, f_s), batch.tags, batch.mask, reduction)
-        return loss_s + loss_t
-
-    @torch.no_grad()
-    def decode(self, batch) -> list[list[int]]:
-        return self.target.crf.decode(self.target_emissions(batch), batch.mask)
-
-    def trainable_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.state_dict().items() if "word_embedding" not in k}
-
-    def load_trainable_state(self, state: dict[str, torch.Tensor]) -> None:
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        missing = [m for m in missing if "word_embedding" not in m]
-        if missing or unexpected:
-            raise XnerError(f"augmented checkpoint does not fit (missing {missing}, unexpected {unexpected})")
-
-
-@torch.no_grad()
-def _copy_scorer(target, source, split: bool) -> None:
-    """theta_t's wide scorer and CRF from theta_s's, so that [f_t ; f_s] scores exactly like theta_s on f_s.
-
-    The first linear layer reads [f_t ; f_s]: with `split` (theta_t's encoder is a copy, so f_t == f_s at the
-    start) each half gets W_s / 2, which also gives theta_t's encoder a gradient from the first step;
-    otherwise the f_t half starts at zero. Later layers and the CRF are plain copies.
-    """
-    first_t = target.scorer.dense if target.scorer.dense is not None else target.scorer.output
-    first_s = source.scorer.dense if source.scorer.dense is not None else source.scorer.output
-    h_t = target.feature_dim
-    if split:
-        first_t.weight[:, :h_t] = first_s.weight / 2
-        first_t.weight[:, h_t:] = first_s.weight / 2
-    else:
-        first_t.weight[:, :h_t] = 0.0
-        first_t.weight[:, h_t:] = first_s.weight
-    first_t.bias.copy_(first_s.bias)
-    if target.scorer.dense is not None:
-        target.scorer.output.load_state_dict(source.scorer.output.state_dict())
-    target.crf.load_state_dict(source.crf.state_dict())
+# AugmentConfig / TrainConfig fields that may change between an interrupted run and its resumption
+FREE_AUGMENT = ("log_source_scores",)
 
 
 # ----------------------------------------------------------------------------------------------- planning
@@ -192,13 +77,20 @@ def plan_runs(config: TransferConfig, base_cells: Mapping) -> dict[tuple[str, in
     if missing:
         raise XnerError(f"Cross-Augmented needs base cells {', '.join(missing)} for {config.lang} seed {config.seed}")
     results = {v: _load_result(base_cells[v]) for v in candidates}
+    return plan_from_results(config, {v: r["modes"] for v, r in results.items()},
+                             {v: str(base_cells[v].run_dir) for v in candidates})
+
+
+def plan_from_results(config: TransferConfig, base_modes: Mapping[str, dict], run_dirs: Mapping[str, str]) -> dict:
+    """`plan_runs` from each candidate base variant's per-mode selections (result "modes")."""
+    candidates = list(base_modes)
     runs: dict[tuple[str, int], dict] = {}
     for mode in config.modes:
         scored = []
         for v in candidates:
-            entry = results[v]["modes"].get(mode)
+            entry = base_modes[v].get(mode)
             if entry is None:
-                raise XnerError(f"base cell {base_cells[v].name} has no {mode} selection; rerun it with that mode")
+                raise XnerError(f"base cell {v} has no {mode} selection; rerun it with that mode")
             scored.append((entry["selection_f1"], -candidates.index(v), v, entry))
         f1, _, variant, entry = max(scored)
         key = (variant, int(entry["step"]))
@@ -207,8 +99,8 @@ def plan_runs(config: TransferConfig, base_cells: Mapping) -> dict[tuple[str, in
         run["choice"][mode] = {
             "variant": variant, "step": entry["step"], "selection_set": entry["selection_set"],
             "selection_f1": f1, "base_test_f1": entry["test_f1"],
-            "candidates": {v: results[v]["modes"][mode]["selection_f1"] for v in candidates},
-            "base_run_dir": str(base_cells[variant].run_dir),
+            "candidates": {v: base_modes[v][mode]["selection_f1"] for v in candidates},
+            "base_run_dir": run_dirs[variant],
         }
     return runs
 
@@ -217,222 +109,273 @@ def run_name(variant: str, step: int) -> str:
     return f"{variant}-step{step}"
 
 
+def model_dir(run_dir: str | Path, mode: str) -> Path:
+    """Where a Cross-Augmented cell keeps the selected model of `mode` (a loadable AugmentedTagger folder)."""
+    return Path(run_dir) / f"model-{mode}"
+
+
 # ----------------------------------------------------------------------------------------------- training
 
 
 def run_augmented_cell(
-    config: TransferConfig, run_dir: str | Path, base_cells: Mapping, on_progress: Callable[[dict], None] | None = None
+    config: TransferConfig, run_dir: str | Path, base_cells: Mapping, on_progress: Callable[[dict], None] | None,
+    load_model: Callable,
 ) -> dict:
-    from xner.model.trainer import hash_text, load_best
+    """A grid cell: plan from the base cells' results, theta_s = `load_model(base cell, mode)` (their saved model)."""
+    from xner.transfer.cell import load_cell_data
 
     run_dir = Path(run_dir)
     plan = plan_runs(config, base_cells)
     data = load_cell_data(config)
+
+    def progress(_record: dict) -> None:
+        if on_progress is not None:
+            body = summarise_augmented_cell(config, run_dir, base_cells, complete=False)
+            if body is not None:
+                on_progress(body)
+
+    def base_model(variant: str, mode: str):
+        return load_model(base_cells[variant], mode)
+
+    return train_augmented_cell(config, data, plan, base_model, run_dir, progress, base_cells)
+
+
+def train_augmented_cell(config: TransferConfig, data: CellData, plan: dict, base_model: Callable, run_dir: Path,
+                         on_eval: Callable[[dict], None] | None = None, base_cells: Mapping | None = None,
+                         show_progress: bool | None = None) -> dict:
+    """Every run of `plan` from `base_model(variant, mode)` (theta_s), each mode's selected model saved under
+    `model_dir(run_dir, mode)`; returns the result body."""
     write_json_atomic(run_dir / "cell_info.json", {
-        "config": config.to_dict(), "data": data.info,
-        "plan": {run_name(*k): v for k, v in plan.items()},
+        "config": config.to_dict(), "data": data.info, "plan": {run_name(*k): v for k, v in plan.items()},
     })
-    spaces: dict = {}
-    seconds = 0.0
+    seconds, interrupted = 0.0, False
     for (variant, step), run in plan.items():
-        base_cfg = base_cells[variant].config
-        if base_cfg.lang not in spaces:
-            spaces[base_cfg.lang] = build_space(base_cfg)
-        source = build_model(base_cfg, spaces[base_cfg.lang], data, variant)
-        base_train = Path(base_cells[variant].run_dir) / TRAIN_SUBDIR
-        ckpt = torch.load(base_train / "checkpoint.pt", map_location="cpu", weights_only=True)
-        if ckpt["fingerprint"]["vocab_hash"] != hash_text(json.dumps(source.vocab.to_dict(), sort_keys=True)):
-            raise XnerError("rebuilt base model's vocabulary differs from the trained one (data or tables changed)",
-                            base_train)
-        eval_set = MODE_EVAL_SET[run["modes"][0]]
-        load_best(source, base_train, eval_set)
+        source = base_model(variant, run["modes"][0])
         sub = run_dir / run_name(variant, step)
-        write_json_atomic(sub / "run_info.json", {"modes": run["modes"], "choice": run["choice"],
-                                                  "base_checkpoint": str(base_train / f"best-{eval_set}.safetensors")})
-
-        def progress(_record: dict) -> None:
-            if on_progress is not None:
-                body = summarise_augmented_cell(config, run_dir, base_cells, complete=False)
-                if body is not None:
-                    on_progress(body)
-
-        seconds += train_augmented(source, data, config, sub, run["modes"], on_eval=progress)
-    body = summarise_augmented_cell(config, run_dir, base_cells, complete=True)
+        write_json_atomic(sub / "run_info.json", {"modes": run["modes"], "choice": run["choice"]})
+        result = train_augmented(source, data, config, sub, run["modes"], on_eval=on_eval, show_progress=show_progress)
+        seconds += result.seconds
+        interrupted = interrupted or result.interrupted
+        if not result.interrupted:
+            for mode in run["modes"]:
+                result.save_selected(MODE_EVAL_SET[mode], model_dir(run_dir, mode),
+                                     {"selected_on": mode, "choice": run["choice"][mode], "run": sub.name})
+    body = summarise_augmented_cell(config, run_dir, base_cells or {}, complete=not interrupted)
     if body is None:
         raise XnerError("Cross-Augmented logged no evaluation", run_dir)
     body["train_seconds"] = round(seconds, 1)
     return body
 
 
-def _lr(tcfg, iteration: int) -> float:
-    return tcfg.learning_rate(iteration)  # (ours) the paper's per-epoch schedule, restarted for this stage
+@dataclass
+class AugmentedRun:
+    model: AugmentedTagger
+    out_dir: Path
+    seconds: float
+    interrupted: bool
+    best: dict
+
+    def save_selected(self, set_name: str, directory: Path, extra: dict | None = None) -> Path:
+        """The best weights for `set_name` as a loadable Cross-Augmented folder (the model keeps them)."""
+        from xner.training.checkpoint import load_weights
+
+        self.model.load_trainable_state(load_weights(self.out_dir / f"best-{set_name}.safetensors"))
+        self.model.eval()
+        return save_augmented(self.model, directory, {"best": self.best.get(set_name), **(extra or {})})
 
 
-def train_augmented(source, data, config: TransferConfig, out_dir: Path, modes: list[str],
-                    on_eval: Callable[[dict], None] | None = None) -> float:
-    """Algorithm 1 steps 3-5 from a trained theta_s; resumable per outer iteration. Returns training seconds."""
+class AugmentedProcedure:
+    """One round = one outer iteration of Algorithm 1: l ~ U(lo, hi), pseudo-label the target sentences of at
+    most l tokens with theta_s, then one pass over them, each target step after `source_per_target` source
+    steps. Its state (source order, this round's pseudo-labelled set and order) resumes mid-iteration."""
+
+    def __init__(self, model: AugmentedTagger, src_corpus, target: list, config: TransferConfig, bounds: tuple,
+                 device, rng: np.random.Generator, source_eval: Callable | None):
+        self.model, self.src_corpus, self.target, self.rng = model, src_corpus, target, rng
+        self.lengths = np.fromiter((len(s) for s in target), dtype=np.int64, count=len(target))  # (Q,)
+        self.aug, self.tcfg, self.lang, self.device = config.augment, train_config(config), config.lang, device
+        self.lo, self.hi = bounds
+        self.source_eval = source_eval
+        self.src_perm: np.ndarray | None = None
+        self.src_pos = 0
+        self.round: dict | None = None  # threshold, keep, tags, t_perm, losses of the current round
+        self.t_corpus = None
+
+    # ---- rounds
+    def start_round(self, round_index: int, rng: np.random.Generator) -> int:
+        """Draws, in this order: the source order (first round only), l, the order of the kept sentences."""
+        from xner.model.predictor import predict
+
+        if self.src_perm is None:
+            self.src_perm = rng.permutation(len(self.src_corpus))
+        threshold = sample_threshold(rng, self.lo, self.hi)
+        keep = keep_up_to(self.lengths, threshold)
+        kept = [self.target[i] for i in keep]
+        with torch.inference_mode():
+            tags = predict(self.model.source, [s.tokens for s in kept], self.lang, self.tcfg.eval_batch_size)  # IOB2
+        self.round = {"threshold": threshold, "keep": keep, "tags": [tuple(t) for t in tags], "t_perm": None,
+                      "loss_source": 0.0, "loss_target": 0.0}
+        self._encode()
+        self.round["t_perm"] = rng.permutation(len(self.t_corpus))
+        return self.steps()
+
+    def _encode(self) -> None:
+        from xner.model.batching import EncodedCorpus
+
+        kept = [self.target[i] for i in self.round["keep"]]
+        self.t_corpus = EncodedCorpus(with_tags(kept, self.round["tags"]), self.lang, self.model.vocab)
+
+    def steps(self) -> int:
+        return (len(self.t_corpus) + self.tcfg.batch_size - 1) // self.tcfg.batch_size
+
+    def _next_source_batch(self):
+        bs = self.tcfg.batch_size
+        if self.src_pos >= len(self.src_perm):
+            self.src_perm, self.src_pos = self.rng.permutation(len(self.src_corpus)), 0
+        idx = self.src_perm[self.src_pos : self.src_pos + bs]
+        self.src_pos += bs
+        return self.src_corpus.batch(idx, self.device)
+
+    def step(self, index: int, update) -> int:
+        bs, reduction = self.tcfg.batch_size, self.tcfg.loss_reduction
+        used = 0
+        for _ in range(self.aug.source_per_target):
+            batch = self._next_source_batch()
+            self.round["loss_source"] += update(self.model.source_loss(batch, reduction))
+            used += batch.size
+        batch = self.t_corpus.batch(self.round["t_perm"][index * bs : (index + 1) * bs], self.device)
+        self.round["loss_target"] += update(self.model.target_loss(batch, reduction))
+        return used + batch.size
+
+    # ---- log and state
+    def record_fields(self, kind: str, round_index: int, position: int) -> dict:
+        fields: dict = {"iteration": round_index, "iteration_end": kind == "round_end"}
+        if kind == "initial":
+            fields["initial"] = True
+        if kind == "round_end":
+            r, n = self.round, max(1, self.steps())
+            kept_tokens = int(self.lengths[r["keep"]].sum())
+            entity_tokens = sum(t != "O" for seq in r["tags"] for t in seq)
+            fields["pseudo"] = {"threshold": r["threshold"], "kept": int(len(r["keep"])), "kept_tokens": kept_tokens,
+                                "entity_token_share": round(entity_tokens / max(1, kept_tokens), 4)}
+            fields["loss_source"] = r["loss_source"] / max(1, n * self.aug.source_per_target)
+            fields["loss_target"] = r["loss_target"] / n
+        if self.source_eval is not None and kind in ("initial", "round_end"):
+            # Diagnostics only (never selected on): is theta_s, the pseudo-labeller, drifting?
+            with torch.inference_mode():
+                fields["source_scores"] = {name: round(s["f1"], 4) for name, s in self.source_eval().items()}
+        return fields
+
+    def state(self) -> dict:
+        r = self.round
+        return {
+            "src_perm": torch.from_numpy(self.src_perm) if self.src_perm is not None else None,
+            "src_pos": self.src_pos,
+            "round": None if r is None else {
+                "threshold": r["threshold"], "keep": torch.from_numpy(r["keep"]), "tags": r["tags"],
+                "t_perm": torch.from_numpy(r["t_perm"]), "loss_source": r["loss_source"],
+                "loss_target": r["loss_target"]},
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.src_perm = state["src_perm"].numpy() if state["src_perm"] is not None else None
+        self.src_pos = state["src_pos"]
+        r = state["round"]
+        if r is not None:
+            self.round = {**r, "keep": r["keep"].numpy(), "t_perm": r["t_perm"].numpy(),
+                          "tags": [tuple(t) for t in r["tags"]]}
+            self._encode()
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        return self.model.trainable_state()
+
+    def load_trainable_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_trainable_state(state)
+        self.model.to(self.device)
+
+
+def build_augmented(source, config: TransferConfig) -> AugmentedTagger:
+    """theta_s + theta_t as `config.augment` says (architecture, initialisation of encoder and scorer)."""
+    aug = config.augment
+    target_config = tagger_config(config, aug.target_variant) if aug.target_variant is not None else None
+    return AugmentedTagger.from_source(source, aug.target_init, aug.detach_source_features, target_config,
+                                       aug.target_scorer_init)
+
+
+def train_augmented(source, data: CellData, config: TransferConfig, out_dir: Path, modes: list[str],
+                    on_eval: Callable[[dict], None] | None = None, show_progress: bool | None = None) -> AugmentedRun:
+    """Algorithm 1 steps 3-5 from a trained theta_s on the shared training loop; resumes from `out_dir`."""
+    import sys
+
     from xner.model.batching import EncodedCorpus
-    from xner.model.predictor import evaluate, predict
     from xner.model.tagger import count_parameters
-    from xner.model.trainer import (
-        configure_torch, make_optimizer, restore_rng_state, rng_state, set_learning_rate,
-    )
+    from xner.training.loop import LoopSpec, run_loop
+    from xner.training.trainer import FREE_FIELDS, configure_torch, hash_text, make_optimizer, set_evaluator
 
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     aug_cfg, budget = config.augment, config.budget
     tcfg = train_config(config)
     device = configure_torch(tcfg)
     torch.manual_seed(config.seed)
-    target_config = None
-    if aug_cfg.target_variant is not None:
-        from xner.transfer.variants import tagger_config
-
-        target_config = tagger_config(config, aug_cfg.target_variant)
-    model = AugmentedTagger.from_source(source.to(device), aug_cfg.target_init, aug_cfg.detach_source_features,
-                                        target_config, aug_cfg.target_scorer_init)
+    model = build_augmented(source.to(device), config)
     model.to(device)
     optimizer = make_optimizer(model.parameters(), tcfg)
     rng = np.random.default_rng(config.seed)
-    lang = config.lang
 
     src_sents = [s for s in data.src_train if 0 < len(s) <= tcfg.max_train_len]
     src_corpus = EncodedCorpus(src_sents, SOURCE_LANG, model.vocab)
     target = [s for s in data.unlabeled if 0 < len(s) <= tcfg.max_train_len]
     if not target:
-        raise XnerError(f"no unlabelled {lang} sentences to pseudo-label")
-    lengths = np.fromiter((len(s) for s in target), dtype=np.int64, count=len(target))  # (Q,)
+        raise XnerError(f"no unlabelled {config.lang} sentences to pseudo-label")
     lo, hi = length_bounds(target)
     lo = aug_cfg.length_min if aug_cfg.length_min is not None else lo
     hi = aug_cfg.length_max if aug_cfg.length_max is not None else hi
     sets = eval_sets(config, data)
-    select_sets = {m: MODE_EVAL_SET[m] for m in modes}
-    eval_every = aug_cfg.eval_every if aug_cfg.eval_every is not None else budget.eval_every
-    bs = tcfg.batch_size
-
-    metrics_path, ckpt_path = out_dir / "metrics.jsonl", out_dir / "checkpoint.pt"
-    state = {"iteration": 0, "step": 0, "src_perm": None, "src_pos": 0, "best": {}, "stalls": {m: 0 for m in modes},
-             "seconds": 0.0}
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        model.load_trainable_state(ckpt["model"])
-        model.to(device)
-        optimizer.load_state_dict(ckpt["optimizer"])
-        restore_rng_state(ckpt["rng"], rng)
-        state = json.loads(ckpt["state"])
-        records = [r for r in read_jsonl(metrics_path) if r["step"] <= state["step"]]
-        with atomic_path(metrics_path) as tmp:
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    else:
-        metrics_path.unlink(missing_ok=True)
+    select_on = [MODE_EVAL_SET[m] for m in modes]
+    evaluate = set_evaluator(model, sets, tcfg.eval_batch_size)
+    source_eval = None
+    if aug_cfg.log_source_scores:
+        evaluate_source = set_evaluator(model.source, sets, tcfg.eval_batch_size)
+        source_eval = lambda: evaluate_source(select_on)  # noqa: E731
+    procedure = AugmentedProcedure(model, src_corpus, target, config, (lo, hi), device, rng, source_eval)
+    fingerprint = {
+        "vocab_hash": hash_text(json.dumps(model.vocab.to_dict(), sort_keys=True)), "modes": list(modes),
+        "source_sentences": len(src_corpus), "unlabeled_sentences": len(target), "length_bounds": [lo, hi],
+        "augment": {k: v for k, v in aug_cfg.to_dict().items() if k not in FREE_AUGMENT},
+        "train": {k: v for k, v in tcfg.to_dict().items() if k not in FREE_FIELDS},
+    }
+    if not (out_dir / "checkpoint.pt").is_file():
         write_json_atomic(out_dir / "run_config.json", {
             "modes": modes, "augment": aug_cfg.to_dict(), "train": tcfg.to_dict(), "length_bounds": [lo, hi],
             "unlabeled_sentences": len(target), "source_sentences": len(src_corpus),
             "params": count_parameters(model), "params_merged_biases": count_parameters(model, merge_lstm_biases=True),
             "params_source": count_parameters(model.source), "params_target": count_parameters(model.target),
         })
-    src_perm = np.asarray(state["src_perm"], dtype=np.int64) if state["src_perm"] is not None else rng.permutation(len(src_corpus))
+    eval_every = aug_cfg.eval_every if aug_cfg.eval_every is not None else budget.eval_every
 
-    def log(text: str) -> None:
-        with open(out_dir / "train.log", "a", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        print(text, file=sys.stderr, flush=True)
+    def round_line(record: dict, state) -> str:
+        pseudo = record["pseudo"]
+        shown = " ".join(f"{m} best {state.best[MODE_EVAL_SET[m]]['f1']:.2f}" for m in modes
+                         if MODE_EVAL_SET[m] in state.best)
+        return f"iteration {record['iteration']}: l={pseudo['threshold']} kept {pseudo['kept']} sentences; {shown}"
 
-    log(f"Cross-Augmented {lang} seed {config.seed} modes {','.join(modes)}: parameters without word embeddings "
-        f"{count_parameters(model)} (theta_s {count_parameters(model.source)} + theta_t {count_parameters(model.target)}; "
-        f"paper Table 4 en-es: 661,281); U({lo}, {hi}) over {len(target)} target sentences")
-
-    def next_source_batch():
-        nonlocal src_perm
-        if state["src_pos"] >= len(src_perm):
-            src_perm, state["src_pos"] = rng.permutation(len(src_corpus)), 0
-        idx = src_perm[state["src_pos"] : state["src_pos"] + bs]
-        state["src_pos"] += bs
-        return src_corpus.batch(idx, device)
-
-    def sgd(loss: torch.Tensor) -> float:
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if tcfg.clip > 0:
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], tcfg.clip)
-        optimizer.step()
-        return float(loss.detach())
-
-    def evaluate_and_log(extra: dict) -> dict:
-        scores = {name: evaluate(model, sents, set_lang, tcfg.eval_batch_size) for name, (sents, set_lang) in sets.items()}
-        record = {"step": state["step"], "iteration": state["iteration"], **extra,
-                  "train_seconds": round(state["seconds"], 2),
-                  "scores": {n: {k: s[k] for k in ("precision", "recall", "f1")}
-                             | {"per_type": {t: round(v["f1"], 2) for t, v in s["per_type"].items()}}
-                             for n, s in scores.items()}}
-        if aug_cfg.log_source_scores and (extra.get("iteration_end") or extra.get("initial")):
-            # Diagnostics only (never selected on): is theta_s, the pseudo-labeller, drifting?
-            record["source_scores"] = {name: round(evaluate(model.source, sents, set_lang, tcfg.eval_batch_size)["f1"], 4)
-                                       for name, (sents, set_lang) in sets.items()}
-        for mode, name in select_sets.items():
-            if mode not in state["best"] or scores[name]["f1"] > state["best"][mode]["f1"]:
-                state["best"][mode] = {"f1": scores[name]["f1"], "step": state["step"], "iteration": state["iteration"]}
-                _save_weights(model.trainable_state(), out_dir / f"best-{mode}.safetensors")
-        with open(metrics_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
-        model.train()
-        if on_eval is not None:
-            on_eval(record)
-        return record
-
-    if aug_cfg.eval_initial and state["step"] == 0 and state["iteration"] == 0 and not state.get("initial_done"):
-        # Before any update: theta_s must score what the base scored; with target_scorer_init="copy" so must theta_t.
-        evaluate_and_log({"initial": True, "iteration_end": False, "lr": _lr(tcfg, 0)})
-        state["initial_done"] = True
-    while state["iteration"] < budget.augment_iterations and not all(
-        state["stalls"][m] >= aug_cfg.patience for m in modes
-    ):
-        it = state["iteration"]
-        best_before = {m: state["best"].get(m, {}).get("f1", -1.0) for m in modes}
-        set_learning_rate(optimizer, _lr(tcfg, it))
-        threshold = sample_threshold(rng, lo, hi)
-        keep = keep_up_to(lengths, threshold)
-        kept = [target[i] for i in keep]
-        model.eval()
-        tags = predict(model.source, [s.tokens for s in kept], lang, tcfg.eval_batch_size)  # IOB2 pseudo-labels
-        pseudo = with_tags(kept, tags)
-        entity_tokens = sum(t != "O" for tag_seq in tags for t in tag_seq)
-        t_corpus = EncodedCorpus(pseudo, lang, model.vocab)
-        t_perm = rng.permutation(len(t_corpus))
-        model.train()
-        loss_s = loss_t = 0.0
-        n_target = (len(t_corpus) + bs - 1) // bs
-        for b in range(n_target):
-            start = time.perf_counter()
-            for _ in range(aug_cfg.source_per_target):
-                loss_s += sgd(model.source_loss(next_source_batch(), tcfg.loss_reduction))
-            loss_t += sgd(model.target_loss(t_corpus.batch(t_perm[b * bs : (b + 1) * bs], device), tcfg.loss_reduction))
-            state["seconds"] += time.perf_counter() - start
-            state["step"] += 1
-            if eval_every and state["step"] % eval_every == 0 and b < n_target - 1:
-                evaluate_and_log({"iteration_end": False, "lr": optimizer.param_groups[0]["lr"]})
-        pseudo_info = {"threshold": threshold, "kept": int(len(kept)), "kept_tokens": int(lengths[keep].sum()),
-                       "entity_token_share": round(entity_tokens / max(1, int(lengths[keep].sum())), 4)}
-        state["iteration"] = it + 1
-        evaluate_and_log({"iteration_end": True, "lr": optimizer.param_groups[0]["lr"], "pseudo": pseudo_info,
-                          "loss_source": loss_s / max(1, n_target * aug_cfg.source_per_target),
-                          "loss_target": loss_t / max(1, n_target)})
-        for m in modes:
-            improved = state["best"][m]["f1"] > best_before[m]
-            state["stalls"][m] = 0 if improved else state["stalls"][m] + 1
-        shown = " ".join(f"{m} best {state['best'][m]['f1']:.2f}" for m in modes)
-        log(f"iteration {it + 1}: l={threshold} kept {len(kept)} sentences, {n_target} target batches; {shown}")
-        state["src_perm"] = src_perm.tolist()
-        with atomic_path(ckpt_path) as tmp:
-            torch.save({"model": model.trainable_state(), "optimizer": optimizer.state_dict(),
-                        "rng": rng_state(rng), "state": json.dumps(state)}, tmp)
-    return float(state["seconds"])
-
-
-def _save_weights(state: dict, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    with atomic_path(path) as tmp:
-        save_file({k: v.cpu().contiguous() for k, v in state.items()}, str(tmp))
+    spec = LoopSpec(
+        rounds=budget.augment_iterations, eval_every=eval_every,
+        learning_rate=tcfg.learning_rate,  # (ours) the paper's per-epoch schedule, restarted for this stage
+        clip=tcfg.clip, sets=list(sets), select_on=select_on,
+        report=[n for n in sets if n not in select_on], eval_all=tcfg.eval_all_sets, patience=aug_cfg.patience,
+        eval_initial=aug_cfg.eval_initial, stop_after_batches=tcfg.stop_after_batches, label="Cross-Augmented iteration",
+        log_every_round=round_line,
+    )
+    header = (f"Cross-Augmented {config.lang} seed {config.seed} modes {','.join(modes)}: parameters without word "
+              f"embeddings {count_parameters(model)} (theta_s {count_parameters(model.source)} + theta_t "
+              f"{count_parameters(model.target)}; paper Table 4 en-es: 661,281); U({lo}, {hi}) over {len(target)} "
+              f"target sentences")
+    result = run_loop(procedure, model.parameters(), optimizer, spec, evaluate, out_dir, rng, fingerprint,
+                      resume=True, show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
+                      on_eval=on_eval, model=model, header=header)
+    return AugmentedRun(model, out_dir, result.seconds, result.interrupted, result.best)
 
 
 # ----------------------------------------------------------------------------------------------- summary
@@ -440,24 +383,7 @@ def _save_weights(state: dict, path: Path) -> None:
 
 def replay_early_stopping(records: list[dict], select_on: str, patience: int) -> list[dict]:
     """The eval records a run selecting on `select_on` alone would have seen before stopping (exact replay)."""
-    return _replay(records, select_on, patience)[0]
-
-
-def _replay(records: list[dict], select_on: str, patience: int) -> tuple[list[dict], bool]:
-    """(records seen, whether patience ran out) for one selection metric, as `train_augmented` counts stalls."""
-    out: list[dict] = []
-    best, best_at_start, stalls = -1.0, -1.0, 0
-    for r in records:
-        out.append(r)
-        best = max(best, r["scores"][select_on]["f1"]) if select_on in r["scores"] else best
-        if r.get("initial"):  # the evaluation before any update is the baseline of the first iteration
-            best_at_start = best
-        elif r.get("iteration_end"):
-            stalls = 0 if best > best_at_start else stalls + 1
-            best_at_start = best
-            if stalls >= patience:
-                return out, True
-    return out, False
+    return replay(records, select_on, patience)[0]
 
 
 def run_finished(records: list[dict], modes: list[str], patience: int, max_iterations: int) -> bool:
@@ -465,7 +391,7 @@ def run_finished(records: list[dict], modes: list[str], patience: int, max_itera
     mode of the run ran out of patience. Lets a run folder copied from another machine count as complete."""
     if max((r["iteration"] for r in records if r.get("iteration_end")), default=0) >= max_iterations:
         return True
-    return all(_replay(records, MODE_EVAL_SET[m], patience)[1] for m in modes)
+    return all(replay(records, MODE_EVAL_SET[m], patience)[1] for m in modes)
 
 
 def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_cells: Mapping,
@@ -504,7 +430,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
         return None
     pseudo = {name: [r.get("pseudo") for r in read_jsonl(run_dir / name / "metrics.jsonl") if r.get("iteration_end")]
               for name in info["plan"]}
-    notes = _notes(config) + [
+    cell_notes = notes(config) + [
         f"{mode}: selected the evaluation before any update (iteration 0), i.e. the starting model"
         for mode, entry in modes.items() if entry is not None and entry["step"] == 0]
     return {
@@ -518,7 +444,7 @@ def summarise_augmented_cell(config: TransferConfig, run_dir: str | Path, base_c
         "data": info["data"],
         "augment_config": config.augment.to_dict(),
         "progress": {"summary": "; ".join(progress), "runs": len(info["plan"])},
-        "notes": notes,
+        "notes": cell_notes,
     }
 
 

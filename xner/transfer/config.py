@@ -8,10 +8,12 @@ saying whether the value is the paper's or ours. All dataclasses round-trip thro
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from xner.errors import XnerError
+from xner.model.config import TaggerConfig, TrainConfig
 
 SOURCE_LANG = "en"  # paper: English is always the source
 TARGET_LANGS = ("es", "nl", "de", "ar", "fi")  # paper, Table 4
@@ -58,9 +60,12 @@ class _Json:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[arg-type]
 
+    REMOVED: tuple[str, ...] = ()  # fields of older versions, ignored when reading their saved configs
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        data = {k: v for k, v in data.items() if k not in cls.REMOVED}
         unknown = sorted(set(data) - names)
         if unknown:
             raise XnerError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
@@ -88,6 +93,8 @@ class SpaceConfig(_Json):
 class AugmentConfig(_Json):
     """Cross-Augmented (Algorithm 1). Only the structure is in the paper; the numbers are ours."""
 
+    REMOVED = ("pseudo_batch_size",)  # dead: pseudo-labelling uses TrainConfig.eval_batch_size
+
     base: str = "best"  # paper Table 4: best of Cross-Word (no char), Cross-Word, Cross-Shared; or a variant name
     base_seed: int | None = None  # (ours) seed of the base run; None = the cell's own seed
     patience: int = 3  # (ours, METHOD.md) stop when the selection metric has not improved for this many iterations
@@ -107,7 +114,6 @@ class AugmentConfig(_Json):
     log_source_scores: bool = True  # (ours, diagnostics only) also log theta_s's F1 at iteration 0 and each
     # iteration end ("source_scores"; never used for selection)
     eval_every: int | None = None  # (ours) batches between evaluations; None = TrainConfig.eval_every
-    pseudo_batch_size: int = 256  # (ours) sentences per forward pass when pseudo-labelling (speed only)
 
     def __post_init__(self) -> None:
         check_choice("Cross-Augmented base", self.base, ("best",) + BASE_VARIANTS)
@@ -193,6 +199,42 @@ def budget_from_name(name: str) -> Budget:
     return Budget(**values)
 
 
+class _Overrides:
+    """A typed partial config: every field of `TARGET` optional (None = keep the default), checked by building
+    `TARGET` from the values that are set; saved as just those values (`{}` when nothing is overridden)."""
+
+    TARGET: type
+
+    def __post_init__(self) -> None:
+        self.TARGET(**self.to_dict())  # invalid values fail when the config is built
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | "_Overrides"):
+        if isinstance(data, cls):
+            return data
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise XnerError(f"unknown {cls.TARGET.__name__} field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+def _overrides_of(target: type, name: str) -> type:
+    fields = [(f.name, f"{f.type} | None", field(default=None)) for f in dataclasses.fields(target)]
+    cls = dataclasses.make_dataclass(name, fields, bases=(_Overrides,))
+    cls.TARGET = target
+    cls.__module__, cls.__qualname__ = __name__, name  # picklable (grid workers are spawned processes)
+    return cls
+
+
+TaggerOverrides = _overrides_of(TaggerConfig, "TaggerOverrides")  # TaggerConfig fields a cell changes
+TrainOverrides = _overrides_of(TrainConfig, "TrainOverrides")  # TrainConfig fields a cell changes (never the
+# Budget's epochs / eval_every)
+
+
 @dataclass
 class TransferConfig(_Json):
     """One cell of the grid: (target language, variant, seed) plus everything that can change its result."""
@@ -205,21 +247,26 @@ class TransferConfig(_Json):
     space: SpaceConfig = field(default_factory=SpaceConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     budget: Budget = field(default_factory=Budget)
-    tagger: dict[str, Any] = field(default_factory=dict)  # TaggerConfig overrides (paper values by default)
-    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (paper values by default)
+    tagger: TaggerOverrides = field(default_factory=TaggerOverrides)  # type: ignore[valid-type]
+    train: TrainOverrides = field(default_factory=TrainOverrides)  # type: ignore[valid-type]
 
     def __post_init__(self) -> None:
-        check_choice("target language", self.lang, TARGET_LANGS)
+        if not re.fullmatch(r"[a-z]{2,3}", self.lang) or self.lang == SOURCE_LANG:
+            raise XnerError(f"target language must be a language code other than {SOURCE_LANG}, not {self.lang!r} "
+                            f"(the paper's: {', '.join(TARGET_LANGS)})")
         check_choice("variant", self.variant, VARIANTS)
         self.modes = tuple(self.modes)
         for mode in self.modes:
             check_choice("selection mode", mode, MODES)
         if not self.modes:
             raise XnerError("at least one selection mode is needed")
+        self.tagger = TaggerOverrides.from_dict(self.tagger)  # dicts (grid files, --set) become typed here
+        self.train = TrainOverrides.from_dict(self.train)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["modes"] = list(self.modes)
+        out["tagger"], out["train"] = self.tagger.to_dict(), self.train.to_dict()
         return out
 
     @classmethod

@@ -77,8 +77,6 @@ def shared_space(lang: str, config: SpaceConfig, max_vocab: int | None = None) -
     The mapping folder (`xner align`) holds W, W^-1 and the normalisation (with its centring means); the
     other direction than the one W was trained in goes through W^-1 (`xner.align.mapping.mapped_tables`).
     """
-    from xner.align.mapping import load_mapping, mapped_tables
-
     directory = align_dir(lang, config)
     if not directory.is_dir():
         raise XnerError(
@@ -86,13 +84,21 @@ def shared_space(lang: str, config: SpaceConfig, max_vocab: int | None = None) -
             "(or point space.align_root elsewhere)",
             directory,
         )
+    space = shared_space_of(load_embeddings(SOURCE_LANG), load_embeddings(lang), lang, directory,
+                            config.resolved_direction(lang), max_vocab)
+    space.info["tables"] = {SOURCE_LANG: _table_fingerprint(SOURCE_LANG), lang: _table_fingerprint(lang)}
+    return space
+
+
+def shared_space_of(src: EmbeddingTable, tgt: EmbeddingTable, lang: str, directory: Path, direction: str,
+                    max_vocab: int | None = None) -> Space:
+    """`shared_space` for given tables (e.g. `xner transfer`'s own files) and a mapping folder."""
+    from xner.align.mapping import load_mapping, mapped_tables
+
     mapping = load_mapping(directory)
     if (mapping.src_lang, mapping.tgt_lang) != (SOURCE_LANG, lang):
         raise XnerError(f"this mapping is {mapping.src_lang}-{mapping.tgt_lang}, not {SOURCE_LANG}-{lang}", directory)
-    direction = config.resolved_direction(lang)
-    src = _head(load_embeddings(SOURCE_LANG), max_vocab)
-    tgt = _head(load_embeddings(lang), max_vocab)
-    src, tgt = mapped_tables(src, tgt, mapping, direction)
+    src, tgt = mapped_tables(_head(src, max_vocab), _head(tgt, max_vocab), mapping, direction)
     info = {
         "kind": "shared",
         "alignment": alignment_summary(directory),
@@ -103,7 +109,7 @@ def shared_space(lang: str, config: SpaceConfig, max_vocab: int | None = None) -
         "align_dir": str(directory),
         "align_files": dir_fingerprint(directory),
         "max_vocab": max_vocab,
-        "tables": {SOURCE_LANG: _table_fingerprint(SOURCE_LANG), lang: _table_fingerprint(lang)},
+        "tables": {SOURCE_LANG: src.name, lang: tgt.name},
     }
     return Space({SOURCE_LANG: src, lang: tgt}, info)
 
