@@ -94,6 +94,49 @@ def coverage(
     print(f"wrote {out} and {json_path_for(out)}")
 
 
+@embed_app.command("import")
+def import_(
+    source: str = typer.Argument(
+        ..., help="A fastText .bin model, a spaCy vectors / vocab / pipeline folder, or an installed spaCy package name."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output prefix: writes OUT.npy, OUT.vocab, OUT.json."),
+    vocab: Optional[Path] = typer.Option(None, "--vocab", help="Words to write first, in this order (one a line, e.g. a table's .vocab)."),
+    top: Optional[int] = typer.Option(None, "--top", help="Also the N most frequent words (of --corpus, else of the source's word list)."),
+    corpus: Optional[list[Path]] = typer.Option(None, "--corpus", help="Unlabelled text (.txt/.gz, tokenised) that ranks the --top words."),
+    include: Optional[list[Path]] = typer.Option(
+        None, "--include", help="NER (CoNLL) or tokenised text file: every token of it is written (repeatable)."
+    ),
+) -> None:
+    """Write spaCy (floret or plain) or fastText .bin vectors in xner's binary form, for a vocabulary you choose."""
+    from xner.embeddings.io import read_vocab, npy_path_for, save_binary
+    from xner.embeddings.subword import choose_vocabulary, file_tokens, import_vectors, open_source
+
+    if top is not None and top < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--top")
+    src = open_source(source)
+    included = [tok for path in include or () for tok in file_tokens(path)]
+    corpus_tokens = [tok for path in corpus or () for tok in file_tokens(path)]
+    keep = read_vocab(vocab) if vocab is not None else []
+    chosen, counts = choose_vocabulary(src, keep, included, top, corpus_tokens)
+    words, vectors, dropped = import_vectors(src, chosen)
+    meta = {
+        "source": source,
+        **src.describe(),
+        "vocabulary": {"vocab_file": str(vocab) if vocab else None, "top": top,
+                       "corpus": [str(p) for p in corpus or ()], "include": [str(p) for p in include or ()],
+                       **counts, "dropped_without_vector": dropped},
+        "written": len(words),
+        "dtype": "float16",
+        "command": _command_line(),
+    }  # fmt: skip
+    save_binary(out, words, vectors, meta)
+    print(
+        f"wrote {npy_path_for(out)} (+ .vocab, .json): {len(words)} words x {src.dim} d from {src.kind} "
+        f"({counts['from_vocab']} from --vocab, {counts['from_top']} top, {counts['from_include']} more from --include; "
+        f"{dropped} without a vector)"
+    )
+
+
 @embed_app.command("info")
 def info(table: str = typer.Argument(..., help="Language code of a shared table or a .npy / .vec path.")) -> None:
     """Load a table (a .vec is converted to the binary cache once) and print its size and load time."""
