@@ -137,6 +137,57 @@ def import_(
     )
 
 
+@embed_app.command("attach")
+def attach(
+    model: Path = typer.Argument(..., help="A saved tagger folder (or a training run folder: its best-* tagger)."),
+    source: str = typer.Option(..., "--source", help="The fastText .bin / spaCy vectors / installed spaCy package the table came from."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language whose OOV words get subword vectors (default: the model's)."),
+    align: Optional[Path] = typer.Option(None, "--align", help="The `xner align` folder the model's tables were mapped with (none: raw vectors)."),
+    direction: Optional[str] = typer.Option(None, "--direction", help="s2t or t2s, as in training (default: the paper's per language)."),
+) -> None:
+    """Record in MODEL that `xner tag` gives words outside its vocabulary their subword vector, mapped by the same W."""
+    from xner.embeddings.subword import open_source
+    from xner.errors import XnerError
+    from xner.model.persistence import load_model, resolve_model_dir
+    from xner.model.vocab import SubwordOov, save_subwords
+
+    folder = resolve_model_dir(model)
+    tagger = load_model(folder)
+    lang = lang or tagger.default_lang
+    if not tagger.vocab.words.has(lang):
+        raise XnerError(f"the model has no word rows for {lang!r} (it has: {', '.join(tagger.vocab.words.languages)})", folder)
+    src = open_source(source)
+    if not src.subwords:
+        raise XnerError(f"{src.kind} vectors give no vector to out-of-vocabulary words; nothing to attach", src.path)
+    dim = tagger.word_embedding.weight.shape[1]
+    if src.dim != dim:
+        raise XnerError(f"the source has {src.dim}-d vectors, the model {dim}-d", src.path)
+    oov = SubwordOov(lang, source, info={"kind": src.kind, "source_path": str(src.path)})
+    if align is not None:
+        from xner.align.mapping import load_mapping
+        from xner.transfer.config import DEFAULT_DIRECTION
+        from xner.transfer.fingerprint import dir_fingerprint
+
+        mapping = load_mapping(align)
+        if lang not in (mapping.src_lang, mapping.tgt_lang):
+            raise XnerError(f"this mapping is {mapping.src_lang}-{mapping.tgt_lang}, it does not map {lang!r}", align)
+        side = "src" if lang == mapping.src_lang else "tgt"
+        direction = direction or DEFAULT_DIRECTION.get(mapping.tgt_lang, mapping.direction)
+        if direction not in ("s2t", "t2s"):
+            raise typer.BadParameter("must be s2t or t2s", param_hint="--direction")
+        forward = mapping.W if direction == mapping.direction else mapping.W_inv
+        oov.normalize = mapping.normalize
+        oov.means = mapping.src_means if side == "src" else mapping.tgt_means
+        oov.W = forward if (side, direction) in (("tgt", "t2s"), ("src", "s2t")) else None
+        oov.info.update(align_dir=str(align.resolve()), direction=direction, align_files=dir_fingerprint(align))
+    save_subwords(folder, oov)
+    if align is None:
+        how = "as they are (no mapping)"
+    else:
+        how = f"normalised as for the mapping ({oov.normalize})" + (f", then mapped by W ({direction})" if oov.W is not None else "")
+    print(f"{folder}: {lang} words outside the vocabulary now get {src.kind} subword vectors, {how}")
+
+
 @embed_app.command("info")
 def info(table: str = typer.Argument(..., help="Language code of a shared table or a .npy / .vec path.")) -> None:
     """Load a table (a .vec is converted to the binary cache once) and print its size and load time."""

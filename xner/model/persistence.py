@@ -20,7 +20,7 @@ from xner.errors import XnerError
 from xner.io import atomic_path, write_json_atomic
 from xner.model.config import TaggerConfig
 from xner.model.tagger import Tagger
-from xner.model.vocab import TaggerVocab
+from xner.model.vocab import TaggerVocab, load_subwords
 
 FORMAT = 1
 WORDS = "word_embedding.weight"
@@ -93,6 +93,7 @@ def load_model(directory: str | Path, device: str = "cpu") -> Tagger:
     model.load_state_dict(state)
     model.to(device)
     model.eval()
+    load_subwords(model, directory)  # tag-time subword vectors for OOV words, when `xner embed attach` recorded them
     return model
 
 
