@@ -163,7 +163,7 @@ def _fasttext_bin(path: Path) -> VectorSource:
 
 
 def file_tokens(path: str | Path) -> Iterable[str]:
-    """Tokens of a CoNLL file (first column) or of tokenised text (one sentence a line, `.gz` too).
+    """Tokens of a CoNLL file (first column) or of text (`.gz` too), tokenised as `xner embed train` does.
 
     A line of one field per token would look the same in both, so the rule is the file's: a file whose
     non-blank lines all hold one or two fields, the second a tag-like word (O, B-..., I-...), is CoNLL.
@@ -180,7 +180,9 @@ def file_tokens(path: str | Path) -> Iterable[str]:
     lines = [line.split() for line in text.splitlines()]
     if _looks_conll(lines):
         return [fields[0] for fields in lines if fields and fields[0] != "-DOCSTART-"]
-    return [tok for fields in lines for tok in fields]
+    from xner.embeddings.train import tokenize
+
+    return [tok for line in text.splitlines() for tok in tokenize(line)]
 
 
 def _looks_conll(lines: list[list[str]]) -> bool:
