@@ -165,8 +165,7 @@ def _fasttext_bin(path: Path) -> VectorSource:
 def file_tokens(path: str | Path) -> Iterable[str]:
     """Tokens of a CoNLL file (first column) or of text (`.gz` too), tokenised as `xner embed train` does.
 
-    A line of one field per token would look the same in both, so the rule is the file's: a file whose
-    non-blank lines all hold one or two fields, the second a tag-like word (O, B-..., I-...), is CoNLL.
+    A file is CoNLL when every non-blank line holds at least two fields and ends in a tag (O, B-, I-, E-, S-).
     """
     path = Path(path)
     try:
