@@ -12,6 +12,7 @@ from xner.data.conll import Sentence
 from xner.embeddings.io import load_binary
 from xner.embeddings.normalize import normalize_embeddings
 from xner.embeddings.table import EmbeddingTable
+from xner.errors import XnerError
 from xner.model.vocab import UNK, load_subwords
 
 OOV = ["Helsingissä", "Koiraset"]  # not in the fastText model's word list
@@ -46,7 +47,7 @@ def cross_model(fasttext_bin, tmp_path, run_cli):
 def test_attached_oov_word_gets_the_mapped_library_vector(cross_model, fasttext_bin, run_cli):
     from gensim.models.fasttext import load_facebook_vectors
 
-    from xner.model.persistence import load_model
+    from xner.model.persistence import load_model, save_tagger
 
     folder, fi, en, mapping = cross_model
     before = load_model(folder / "model")
@@ -65,6 +66,8 @@ def test_attached_oov_word_gets_the_mapped_library_vector(cross_model, fasttext_
     # an in-vocabulary word computed the same way lands on its trained row: the same space
     again = load_subwords(model, folder / "model")["fi"]
     np.testing.assert_allclose(again.vectors([fi.words[3]])[0], model.word_embedding.weight[rows[2] + 3].numpy(), atol=2e-3)
+    with pytest.raises(XnerError, match="grew tag-time subword rows"):  # the grown rows are never saved
+        save_tagger(model, folder / "copy")
 
 
 def test_xner_tag_uses_the_record_and_bad_attach_is_one_line(cross_model, fasttext_bin, run_cli, tmp_path):

@@ -147,6 +147,7 @@ class WordIndex:
             self._index[lang] = index
             row += len(self.words[lang])
         self.n_rows = row
+        self._saved_rows = row
         # Tag time only (never saved): lang -> grow(new words) appending their vectors to the model's matrix.
         self.growers: dict[str, Callable[[list[str]], None]] = {}
 
@@ -171,6 +172,9 @@ class WordIndex:
         return rows
 
     def to_dict(self) -> dict:
+        if self.n_rows != self._saved_rows:
+            raise XnerError("this model grew tag-time subword rows, which are not saved; save it before tagging, "
+                            "or load it again from its folder")  # fmt: skip
         return {"strategy": self.strategy, "languages": self.words}
 
     @classmethod
