@@ -28,6 +28,28 @@ def cells(tag: str) -> dict[int, dict]:
     return out
 
 
+def selected_at(records: list[dict], max_step: int) -> dict[str, dict]:
+    """Per mode: the test F1 of the first evaluation with the best selection F1 among steps <= max_step
+    (the trainer's rule: strictly better replaces)."""
+    out = {}
+    for mode in MODES:
+        best = None
+        for rec in records:
+            if rec["step"] <= max_step and (best is None or rec["scores"][mode]["f1"] > best["scores"][mode]["f1"]):
+                best = rec
+        out[mode] = {"step": best["step"], "test_f1": round(best["scores"]["tgt-test"]["f1"], 2)}
+    return out
+
+
+def paired(seed: int) -> dict | None:
+    logs = {setting: RESULTS / "metrics" / f"{tag}-seed{seed}.jsonl" for setting, tag in SETTINGS.items()}
+    if not all(p.is_file() for p in logs.values()):
+        return None
+    records = {k: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line] for k, p in logs.items()}
+    common = min(max(r["step"] for r in recs) for recs in records.values())
+    return {"common_step": common, **{k: selected_at(recs, common) for k, recs in records.items()}}
+
+
 def main() -> int:
     coverage = {name: json.loads((RESULTS / f"coverage-{name}.json").read_text(encoding="utf-8"))["languages"]["fi"]
                 for name in ("shared", "subword")}  # fmt: skip
@@ -92,6 +114,24 @@ def main() -> int:
             means = {m: statistics.mean(s[m] for s in entry["per_seed"].values()) for m in MODES}
             entry["mean"] = {m: round(v, 2) for m, v in means.items()}
             lines.append(f"| {setting} | mean | {means['tgt-dev']:.2f} | {means['src-dev']:.2f} | {means['tgt-test']:.2f} | |")
+    data["paired"] = {seed: p for seed in (1, 2) if (p := paired(seed)) is not None}
+    if data["paired"]:
+        lines += [
+            "",
+            "## Paired, at equal training steps (from the per-evaluation logs; an evaluation every 150 batches)",
+            "",
+            "Each pair of runs cut at the last step both reached (3,512 = 4 epochs = the complete cells above); "
+            "test F1 of the checkpoint each mode selects among the evaluations up to that step.",
+            "",
+            "| seed | steps (epochs) | without: tgt-dev | with: tgt-dev | without: src-dev | with: src-dev | "
+            "without: tgt-test | with: tgt-test |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for seed, p in data["paired"].items():
+            w, s_ = p["without"], p["with"]
+            lines.append(f"| {seed} | {p['common_step']} ({p['common_step'] / 878:.2f}) | {w['tgt-dev']['test_f1']:.2f} | "
+                         f"{s_['tgt-dev']['test_f1']:.2f} | {w['src-dev']['test_f1']:.2f} | {s_['src-dev']['test_f1']:.2f} | "
+                         f"{w['tgt-test']['test_f1']:.2f} | {s_['tgt-test']['test_f1']:.2f} |")  # fmt: skip
     missing = [s for s, e in data["f1"].items() if len(e["seeds"]) < 2]
     if missing:
         lines += ["", f"Incomplete: {', '.join(missing)} has fewer than 2 finished seeds."]
