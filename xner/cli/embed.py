@@ -97,95 +97,62 @@ def coverage(
 @embed_app.command("import")
 def import_(
     source: str = typer.Argument(
-        ..., help="A fastText .bin model, a spaCy vectors / vocab / pipeline folder, or an installed spaCy package name."
+        ..., help="A fastText .bin model, a spaCy vectors / vocab / pipeline folder, or an installed spaCy package."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output prefix: writes OUT.npy, OUT.vocab, OUT.json."),
-    vocab: Optional[Path] = typer.Option(None, "--vocab", help="Words to write first, in this order (one a line, e.g. a table's .vocab)."),
-    top: Optional[int] = typer.Option(None, "--top", help="Also the N most frequent words (of --corpus, else of the source's word list)."),
-    corpus: Optional[list[Path]] = typer.Option(None, "--corpus", help="Unlabelled text (.txt/.gz, tokenised) that ranks the --top words."),
+    vocab: Optional[Path] = typer.Option(
+        None, "--vocab", help="Words to write first, in this order (one a line, e.g. a table's .vocab)."
+    ),
+    top: Optional[int] = typer.Option(
+        None, "--top", min=1, help="Also the N most frequent words (of --corpus, else of the source's word list)."
+    ),
+    corpus: Optional[list[Path]] = typer.Option(
+        None, "--corpus", help="Unlabelled text (.txt/.gz) whose token counts rank the --top words (repeatable)."
+    ),
     include: Optional[list[Path]] = typer.Option(
-        None, "--include", help="NER (CoNLL) or tokenised text file: every token of it is written (repeatable)."
+        None, "--include", help="NER (CoNLL) or text file: every token of it is written (repeatable)."
     ),
 ) -> None:
     """Write spaCy (floret or plain) or fastText .bin vectors in xner's binary form, for a vocabulary you choose."""
-    from xner.embeddings.io import read_vocab, npy_path_for, save_binary
-    from xner.embeddings.subword import choose_vocabulary, file_tokens, import_vectors, open_source
+    from xner.embeddings.io import npy_path_for
+    from xner.embeddings.subword import import_table
 
-    if top is not None and top < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--top")
-    src = open_source(source)
-    included = [tok for path in include or () for tok in file_tokens(path)]
-    corpus_tokens = [tok for path in corpus or () for tok in file_tokens(path)]
-    keep = read_vocab(vocab) if vocab is not None else []
-    chosen, counts = choose_vocabulary(src, keep, included, top, corpus_tokens)
-    words, vectors, dropped = import_vectors(src, chosen)
-    meta = {
-        "source": source,
-        **src.describe(),
-        "vocabulary": {"vocab_file": str(vocab) if vocab else None, "top": top,
-                       "corpus": [str(p) for p in corpus or ()], "include": [str(p) for p in include or ()],
-                       **counts, "dropped_without_vector": dropped},
-        "written": len(words),
-        "dtype": "float16",
-        "command": _command_line(),
-    }  # fmt: skip
-    save_binary(out, words, vectors, meta)
+    meta = import_table(source, out, vocab, top, corpus or (), include or (), command=_command_line())
+    chosen = meta["vocabulary"]
     print(
-        f"wrote {npy_path_for(out)} (+ .vocab, .json): {len(words)} words x {src.dim} d from {src.kind} "
-        f"({counts['from_vocab']} from --vocab, {counts['from_top']} top, {counts['from_include']} more from --include; "
-        f"{dropped} without a vector)"
+        f"wrote {npy_path_for(out)} (+ .vocab, .json): {meta['written']} words x {meta['dim']} d from {meta['kind']} "
+        f"({chosen['from_vocab']} from --vocab, {chosen['from_top']} top, {chosen['from_include']} more from "
+        f"--include; {chosen['dropped_without_vector']} without a vector)"
     )
 
 
 @embed_app.command("attach")
 def attach(
     model: Path = typer.Argument(..., help="A saved tagger folder (or a training run folder: its best-* tagger)."),
-    source: str = typer.Option(..., "--source", help="The fastText .bin / spaCy vectors / installed spaCy package the table came from."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language whose OOV words get subword vectors (default: the model's)."),
-    align: Optional[Path] = typer.Option(None, "--align", help="The `xner align` folder the model's tables were mapped with (none: raw vectors)."),
-    direction: Optional[str] = typer.Option(None, "--direction", help="s2t or t2s, as in training (default: the paper's per language)."),
+    source: str = typer.Option(
+        ..., "--source", help="The fastText .bin / spaCy vectors folder / installed spaCy package the table came from."
+    ),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Language whose OOV words get subword vectors (default: the model's)."
+    ),
+    align: Optional[Path] = typer.Option(
+        None, "--align", help="The `xner align` folder the model's tables were mapped with (none: raw vectors)."
+    ),
+    direction: Optional[str] = typer.Option(
+        None, "--direction", help="s2t or t2s, as in training (default: the direction the mapping was trained in)."
+    ),
 ) -> None:
     """Record in MODEL that `xner tag` gives words outside its vocabulary their subword vector, mapped by the same W."""
-    from xner.embeddings.subword import open_source
-    from xner.errors import XnerError
     from xner.model.persistence import load_model, resolve_model_dir
-    from xner.model.vocab import SubwordOov, save_subwords
+    from xner.model.vocab import attach_subwords
 
     folder = resolve_model_dir(model)
-    tagger = load_model(folder)
-    lang = lang or tagger.default_lang
-    if not tagger.vocab.words.has(lang):
-        raise XnerError(f"the model has no word rows for {lang!r} (it has: {', '.join(tagger.vocab.words.languages)})", folder)
-    src = open_source(source)
-    if not src.subwords:
-        raise XnerError(f"{src.kind} vectors give no vector to out-of-vocabulary words; nothing to attach", src.path)
-    dim = tagger.word_embedding.weight.shape[1]
-    if src.dim != dim:
-        raise XnerError(f"the source has {src.dim}-d vectors, the model {dim}-d", src.path)
-    oov = SubwordOov(lang, source, info={"kind": src.kind, "source_path": str(src.path)})
+    oov = attach_subwords(load_model(folder), folder, source, lang, align, direction)
+    how = "as they are (no mapping)"
     if align is not None:
-        from xner.align.mapping import load_mapping
-        from xner.transfer.config import DEFAULT_DIRECTION
-        from xner.transfer.fingerprint import dir_fingerprint
-
-        mapping = load_mapping(align)
-        if lang not in (mapping.src_lang, mapping.tgt_lang):
-            raise XnerError(f"this mapping is {mapping.src_lang}-{mapping.tgt_lang}, it does not map {lang!r}", align)
-        side = "src" if lang == mapping.src_lang else "tgt"
-        direction = direction or DEFAULT_DIRECTION.get(mapping.tgt_lang, mapping.direction)
-        if direction not in ("s2t", "t2s"):
-            raise typer.BadParameter("must be s2t or t2s", param_hint="--direction")
-        forward = mapping.W if direction == mapping.direction else mapping.W_inv
-        oov.normalize = mapping.normalize
-        oov.means = mapping.src_means if side == "src" else mapping.tgt_means
-        oov.W = forward if (side, direction) in (("tgt", "t2s"), ("src", "s2t")) else None
-        oov.info.update(align_dir=str(align.resolve()), direction=direction, align_files=dir_fingerprint(align))
-    save_subwords(folder, oov)
-    if align is None:
-        how = "as they are (no mapping)"
-    else:
-        how = f"normalised as for the mapping ({oov.normalize})" + (f", then mapped by W ({direction})" if oov.W is not None else "")
-    print(f"{folder}: {lang} words outside the vocabulary now get {src.kind} subword vectors, {how}")
+        how = f"normalised as for the mapping ({oov.normalize})"
+        how += f", then mapped by W ({oov.info['direction']})" if oov.W is not None else ""
+    print(f"{folder}: {oov.lang} words outside the vocabulary now get {oov.info['kind']} subword vectors, {how}")
 
 
 @embed_app.command("info")

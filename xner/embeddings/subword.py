@@ -113,7 +113,8 @@ def _spacy_vectors(folder: Path) -> VectorSource:
         def floret(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
             return np.asarray(vectors.get_batch(words), dtype=np.float32), np.ones(len(words), dtype=bool)
 
-        info = {"hashed_rows": int(vectors.shape[0]), **{k: int(getattr(vectors, k)) for k in ("minn", "maxn", "hash_count")}}
+        info = {"hashed_rows": int(vectors.shape[0])}
+        info.update((k, int(getattr(vectors, k))) for k in ("minn", "maxn", "hash_count"))
         return VectorSource(KIND_FLORET, folder, dim, None, True, floret, info)
 
     # Plain table: words in row order (first key of a row wins); keys without a string are skipped.
@@ -175,7 +176,8 @@ def file_tokens(path: str | Path) -> Iterable[str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", path, raw[: err.start].count(b"\n") + 1) from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", path, line) from None
     lines = [line.split() for line in text.splitlines()]
     if _looks_conll(lines):
         return [fields[0] for fields in lines if fields and fields[0] != "-DOCSTART-"]
@@ -186,7 +188,8 @@ def file_tokens(path: str | Path) -> Iterable[str]:
 
 def _looks_conll(lines: list[list[str]]) -> bool:
     rows = [f for f in lines if f]
-    return bool(rows) and all(len(f) >= 2 and (f[-1] == "O" or f[-1][:2] in ("B-", "I-", "E-", "S-")) for f in rows)
+    tags = ("B-", "I-", "E-", "S-")
+    return bool(rows) and all(len(f) >= 2 and (f[-1] == "O" or f[-1][:2] in tags) for f in rows)
 
 
 def choose_vocabulary(
@@ -233,7 +236,42 @@ def choose_vocabulary(
     from_include = add(sorted(included, key=lambda w: (-total[w], order[w])))
     if not words:
         raise XnerError("no words chosen: give --vocab, --top and/or --include files")
-    return words, {"from_vocab": from_keep, "from_top": from_top, "from_include": from_include, "include_types": len(included)}
+    made = {"from_vocab": from_keep, "from_top": from_top, "from_include": from_include, "include_types": len(included)}
+    return words, made
+
+
+def import_table(
+    source: str | Path,
+    out: str | Path,
+    vocab_file: str | Path | None = None,
+    top: int | None = None,
+    corpus: Sequence[str | Path] = (),
+    include: Sequence[str | Path] = (),
+    command: str = "",
+) -> dict:
+    """Open `source`, choose the vocabulary (`choose_vocabulary`), write `out.npy/.vocab/.json`; return the json."""
+    from xner.embeddings.io import read_vocab, save_binary
+
+    if top is not None and top < 1:
+        raise XnerError(f"top must be at least 1, got {top}")
+    src = open_source(source)
+    keep = read_vocab(Path(vocab_file)) if vocab_file is not None else []
+    included = [tok for path in include for tok in file_tokens(path)]
+    counted = [tok for path in corpus for tok in file_tokens(path)]
+    chosen, counts = choose_vocabulary(src, keep, included, top, counted)
+    words, vectors, dropped = import_vectors(src, chosen)
+    meta = {
+        "source": str(source),
+        **src.describe(),
+        "vocabulary": {"vocab_file": str(vocab_file) if vocab_file else None, "top": top,
+                       "corpus": [str(p) for p in corpus], "include": [str(p) for p in include],
+                       **counts, "dropped_without_vector": dropped},
+        "written": len(words),
+        "dtype": "float16",
+        "command": command,
+    }  # fmt: skip
+    save_binary(out, words, vectors, meta)
+    return meta
 
 
 def import_vectors(source: VectorSource, words: Sequence[str]) -> tuple[list[str], np.ndarray, int]:
@@ -242,6 +280,6 @@ def import_vectors(source: VectorSource, words: Sequence[str]) -> tuple[list[str
     dropped = int((~found).sum())
     if dropped:
         first = next(w for w, ok in zip(words, found) if not ok)
-        warn(f"{dropped} chosen word(s) have no vector in {source.kind} {source.path} and are left out (first: {first!r})")
+        warn(f"{dropped} chosen word(s) have no vector in {source.kind} {source.path}; left out (first: {first!r})")
     kept = [w for w, ok in zip(words, found) if ok]
     return kept, vectors[found], dropped

@@ -308,6 +308,49 @@ def save_subwords(directory: str | Path, oov: SubwordOov) -> None:
     write_json_atomic(meta_path, meta)
 
 
+def attach_subwords(
+    model,
+    directory: str | Path,
+    source: str | Path,
+    lang: str | None = None,
+    align: str | Path | None = None,
+    direction: str | None = None,
+) -> SubwordOov:
+    """Record in the tagger folder `directory` (holding `model`) that `lang`'s OOV words get `source`'s subword
+    vectors: raw without `align`; else normalised with that mapping's saved means and, when `lang`'s rows were
+    mapped in `direction` (default: the direction W was trained in), mapped by W (or W^-1)."""
+    from xner.embeddings.subword import open_source
+
+    lang = lang or model.default_lang
+    if not model.vocab.words.has(lang):
+        have = ", ".join(model.vocab.words.languages)
+        raise XnerError(f"the model has no word rows for {lang!r} (it has: {have})", directory)
+    src = open_source(source)
+    if not src.subwords:
+        raise XnerError(f"{src.kind} vectors give no vector to out-of-vocabulary words; nothing to attach", src.path)
+    dim = int(model.word_embedding.weight.shape[1])
+    if src.dim != dim:
+        raise XnerError(f"the source has {src.dim}-d vectors, the model {dim}-d", src.path)
+    oov = SubwordOov(lang, str(source), info={"kind": src.kind, "source_path": str(src.path)})
+    if align is not None:
+        from xner.align.mapping import load_mapping
+
+        mapping = load_mapping(align)
+        if lang not in (mapping.src_lang, mapping.tgt_lang):
+            raise XnerError(f"this mapping is {mapping.src_lang}-{mapping.tgt_lang}, it does not map {lang!r}", align)
+        direction = direction or mapping.direction
+        if direction not in ("s2t", "t2s"):
+            raise XnerError(f"direction must be s2t or t2s, not {direction!r}")
+        side = "src" if lang == mapping.src_lang else "tgt"
+        oov.normalize = mapping.normalize
+        oov.means = mapping.src_means if side == "src" else mapping.tgt_means
+        if (side, direction) in (("tgt", "t2s"), ("src", "s2t")):  # this side's rows were mapped
+            oov.W = mapping.W if direction == mapping.direction else mapping.W_inv
+        oov.info.update(align_dir=str(Path(align).resolve()), direction=direction)
+    save_subwords(directory, oov)
+    return oov
+
+
 def load_subwords(model, directory: str | Path) -> dict[str, SubwordOov]:
     """When the folder has `subwords.json`: every word of those languages that the model's index lacks gets
     its subword vector, appended to `model.word_embedding` the first time it is looked up (tag time)."""
