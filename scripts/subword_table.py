@@ -100,7 +100,7 @@ def main() -> int:
         "",
         f"## Cross-Shared, fi test F1, budget {BUDGET} (4 epochs, paper 30; all 14,041 English sentences)",
         "",
-        "Selection modes: tgt-dev = checkpoint chosen on fi dev (uses target dev labels, as the paper's setting); "
+        "Selection modes: tgt-dev = checkpoint chosen on fi dev F1 (reads target dev labels); "
         "src-dev = chosen on English dev (label-free for the target); tgt-test = oracle.",
         "",
         "| setting | seed | tgt-dev | src-dev | tgt-test (oracle) | train s |",
