@@ -94,6 +94,67 @@ def coverage(
     print(f"wrote {out} and {json_path_for(out)}")
 
 
+@embed_app.command("import")
+def import_(
+    source: str = typer.Argument(
+        ..., help="A fastText .bin model, a spaCy vectors / vocab / pipeline folder, or an installed spaCy package."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output prefix: writes OUT.npy, OUT.vocab, OUT.json."),
+    vocab: Optional[Path] = typer.Option(
+        None, "--vocab", help="Words to write first, in this order (one a line, e.g. a table's .vocab)."
+    ),
+    top: Optional[int] = typer.Option(
+        None, "--top", min=1, help="Also the N most frequent words (of --corpus, else of the source's word list)."
+    ),
+    corpus: Optional[list[Path]] = typer.Option(
+        None, "--corpus", help="Unlabelled text (.txt/.gz) whose token counts rank the --top words (repeatable)."
+    ),
+    include: Optional[list[Path]] = typer.Option(
+        None, "--include", help="NER (CoNLL) or text file: every token of it is written (repeatable)."
+    ),
+) -> None:
+    """Write spaCy (floret or plain) or fastText .bin vectors in xner's binary form, for a vocabulary you choose."""
+    from xner.embeddings.io import npy_path_for
+    from xner.embeddings.subword import import_table
+
+    meta = import_table(source, out, vocab, top, corpus or (), include or (), command=_command_line())
+    chosen = meta["vocabulary"]
+    print(
+        f"wrote {npy_path_for(out)} (+ .vocab, .json): {meta['written']} words x {meta['dim']} d from {meta['kind']} "
+        f"({chosen['from_vocab']} from --vocab, {chosen['from_top']} top, {chosen['from_include']} more from "
+        f"--include; {chosen['dropped_without_vector']} without a vector)"
+    )
+
+
+@embed_app.command("attach")
+def attach(
+    model: Path = typer.Argument(..., help="A saved tagger folder (or a training run folder: its best-* tagger)."),
+    source: str = typer.Option(
+        ..., "--source", help="The fastText .bin / spaCy vectors folder / installed spaCy package the table came from."
+    ),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Language whose OOV words get subword vectors (default: the model's)."
+    ),
+    align: Optional[Path] = typer.Option(
+        None, "--align", help="The `xner align` folder the model's tables were mapped with (none: raw vectors)."
+    ),
+    direction: Optional[str] = typer.Option(
+        None, "--direction", help="s2t or t2s, as in training (default: the direction the mapping was trained in)."
+    ),
+) -> None:
+    """Record in MODEL that `xner tag` gives words outside its vocabulary their subword vector, mapped by the same W."""
+    from xner.model.persistence import load_model, resolve_model_dir
+    from xner.model.vocab import attach_subwords
+
+    folder = resolve_model_dir(model)
+    oov = attach_subwords(load_model(folder), folder, source, lang, align, direction)
+    how = "as they are (no mapping)"
+    if align is not None:
+        how = f"normalised as for the mapping ({oov.normalize})"
+        how += f", then mapped by W ({oov.info['direction']})" if oov.W is not None else ""
+    print(f"{folder}: {oov.lang} words outside the vocabulary now get {oov.info['kind']} subword vectors, {how}")
+
+
 @embed_app.command("info")
 def info(table: str = typer.Argument(..., help="Language code of a shared table or a .npy / .vec path.")) -> None:
     """Load a table (a .vec is converted to the binary cache once) and print its size and load time."""

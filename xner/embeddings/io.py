@@ -52,7 +52,7 @@ def load_embeddings(spec: str | Path, max_vocab: int | None = None) -> Embedding
 # ---------------------------------------------------------------- binary form
 
 
-def _read_vocab(vocab_path: Path) -> list[str]:
+def read_vocab(vocab_path: Path) -> list[str]:
     try:
         raw = vocab_path.read_bytes()
     except OSError as err:
@@ -84,7 +84,7 @@ def load_binary(npy_path: str | Path, max_vocab: int | None = None, check_values
         raise XnerError(f"expected a 2-d matrix, found shape {matrix.shape}", npy_path)
     if not np.issubdtype(matrix.dtype, np.floating):
         raise XnerError(f"expected a float matrix, found dtype {matrix.dtype}", npy_path)
-    words = _read_vocab(vocab_path)
+    words = read_vocab(vocab_path)
     rows = matrix.shape[0]
     if len(words) < rows:
         raise XnerError(

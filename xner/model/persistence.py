@@ -20,6 +20,7 @@ from xner.io import atomic_path, write_json_atomic
 from xner.model.config import TaggerConfig
 from xner.model.folder import check_state, read_json, validate_header, validate_tagger_config, validate_vocab
 from xner.model.tagger import Tagger
+from xner.model.vocab import load_subwords
 
 FORMAT = 1
 KIND = "xner-tagger"  # the class tag of a plain tagger (xner.model.augmented has its own)
@@ -45,6 +46,7 @@ def save_tagger(model: Tagger, directory: str | Path, extra: dict | None = None)
     """Write a loadable tagger folder; `extra` (e.g. training config, scores) goes into config.json."""
     from safetensors.torch import save_file
 
+    vocab = model.vocab.to_dict()  # first: a model that cannot be saved (grown tag-time rows) writes nothing
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -53,7 +55,7 @@ def save_tagger(model: Tagger, directory: str | Path, extra: dict | None = None)
         state[WORDS] = words.half()
     with atomic_path(directory / "model.safetensors") as tmp:
         save_file(state, str(tmp), metadata={"format": str(FORMAT)})
-    write_json_atomic(directory / "vocab.json", model.vocab.to_dict())
+    write_json_atomic(directory / "vocab.json", vocab)
     config = {"format": FORMAT, "kind": KIND, "tagger": model.config.to_dict()}
     if extra:
         config.update(extra)
@@ -90,6 +92,7 @@ def load_model(directory: str | Path, device: str = "cpu") -> Tagger:
     model.load_state_dict(state)
     model.to(device)
     model.eval()
+    load_subwords(model, directory)  # tag-time subword vectors for OOV words, when `xner embed attach` recorded them
     return model
 
 

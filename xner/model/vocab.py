@@ -7,13 +7,18 @@
   (row 0 = padding, row 1 = the shared UNK row, then each language's rows in table order). Lookup is
   exact word, then lower-cased word (`word_lookup="lower"`), then UNK.
 - `TaggerVocab`: the three together, JSON-serialisable (saved as `vocab.json` next to a model).
+- `SubwordOov` / `load_subwords`: tag-time vectors for words outside a language's rows (`xner embed attach`
+  wrote `subwords.json` into the model folder): the word's floret / fastText `.bin` vector, normalised and
+  mapped exactly as the language's table was for training, appended to the model's matrix on first sight.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +28,8 @@ from xner.errors import XnerError
 
 PAD = 0
 UNK = 1
+SUBWORDS_FILE = "subwords.json"  # in a model folder: tag-time subword vectors per language (`xner embed attach`)
+SUBWORDS_TENSORS = "subwords.safetensors"  # their mapping W and centring means
 
 
 class CharVocab:
@@ -140,6 +147,9 @@ class WordIndex:
             self._index[lang] = index
             row += len(self.words[lang])
         self.n_rows = row
+        self._saved_rows = row
+        # Tag time only (never saved): lang -> grow(new words) appending their vectors to the model's matrix.
+        self.growers: dict[str, Callable[[list[str]], None]] = {}
 
     @property
     def languages(self) -> list[str]:
@@ -151,9 +161,20 @@ class WordIndex:
     def rows(self, words: Sequence[str], lang: str) -> np.ndarray:
         if lang not in self._index:
             raise XnerError(f"the model has no word vectors for language {lang!r} (it has: {', '.join(self.words)})")
-        return lookup_rows(words, self._index[lang], self.strategy)
+        rows = lookup_rows(words, self._index[lang], self.strategy)
+        grow = self.growers.get(lang)
+        if grow is not None and (rows == UNK).any():
+            new = list(dict.fromkeys(w for w, r in zip(words, rows) if r == UNK))  # first appearance order
+            grow(new)  # the model's matrix now has rows n_rows .. n_rows + len(new) - 1 for them
+            self._index[lang].update((w, self.n_rows + i) for i, w in enumerate(new))
+            self.n_rows += len(new)
+            rows = lookup_rows(words, self._index[lang], self.strategy)
+        return rows
 
     def to_dict(self) -> dict:
+        if self.n_rows != self._saved_rows:
+            raise XnerError("this model grew tag-time subword rows, which are not saved; save it before tagging, "
+                            "or load it again from its folder")  # fmt: skip
         return {"strategy": self.strategy, "languages": self.words}
 
     @classmethod
@@ -226,3 +247,140 @@ class TaggerVocab:
             WordIndex.from_dict(data["words"]),
             data["default_lang"],
         )
+
+
+@dataclass
+class SubwordOov:
+    """Vectors for any word of `lang` from its subword source, in the space the model's `lang` rows are in.
+
+    raw source vector -> `normalize` with the mapping's saved centring `means` (none: raw) -> `W` applied
+    when the language's table was mapped (t2s target, s2t source), as `xner.align.mapping.mapped_tables` does.
+    """
+
+    lang: str
+    source: str  # a fastText .bin, a spaCy vectors folder or an installed spaCy package (`open_source`)
+    normalize: str = ""  # e.g. "renorm,center,renorm"; "" = the table was used as is (`xner train`)
+    means: list[np.ndarray] = field(default_factory=list)  # (D,) per `center` step
+    W: np.ndarray | None = None  # (D, D) or None when the language's rows were not mapped
+    info: dict = field(default_factory=dict)  # where it came from (mapping folder, direction, fingerprints)
+    _source: object = field(default=None, repr=False)
+
+    def vectors(self, words: Sequence[str]) -> np.ndarray:
+        """float32 (N, D); a word the source has no vector for (plain tables) stays a zero vector, like UNK."""
+        from xner.embeddings.normalize import normalize_embeddings
+        from xner.embeddings.subword import open_source
+
+        if self._source is None:
+            self._source = open_source(self.source)
+        raw, found = self._source.vectors(list(words))  # (N, D), (N,)
+        out = raw
+        if self.normalize:
+            out, _ = normalize_embeddings(raw, self.normalize, self.means or None)
+        if self.W is not None:
+            out = out @ self.W.T  # (N, D)
+        out[~found] = 0.0
+        return out.astype(np.float32)
+
+    def to_files(self) -> tuple[dict, dict[str, np.ndarray]]:
+        tensors = {f"{self.lang}.mean_{i}": np.asarray(m, dtype=np.float32) for i, m in enumerate(self.means)}
+        if self.W is not None:
+            tensors[f"{self.lang}.W"] = np.asarray(self.W, dtype=np.float32)
+        entry = {"source": self.source, "normalize": self.normalize, "means": len(self.means),
+                 "mapped": self.W is not None, **self.info}  # fmt: skip
+        return entry, tensors
+
+
+def save_subwords(directory: str | Path, oov: SubwordOov) -> None:
+    """Add (or replace) `oov.lang`'s entry in the model folder's `subwords.json` (+ tensors), atomically."""
+    from safetensors.numpy import load_file, save_file
+
+    from xner.io import atomic_path, write_json_atomic
+
+    directory = Path(directory)
+    meta_path, tensor_path = directory / SUBWORDS_FILE, directory / SUBWORDS_TENSORS
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    tensors = load_file(str(tensor_path)) if tensor_path.is_file() else {}
+    tensors = {k: v for k, v in tensors.items() if not k.startswith(f"{oov.lang}.")}
+    entry, own = oov.to_files()
+    meta[oov.lang] = entry
+    with atomic_path(tensor_path) as tmp:
+        save_file({**tensors, **own}, str(tmp))
+    write_json_atomic(meta_path, meta)
+
+
+def attach_subwords(
+    model,
+    directory: str | Path,
+    source: str | Path,
+    lang: str | None = None,
+    align: str | Path | None = None,
+    direction: str | None = None,
+) -> SubwordOov:
+    """Record in the tagger folder `directory` (holding `model`) that `lang`'s OOV words get `source`'s subword
+    vectors: raw without `align`; else normalised with that mapping's saved means and, when `lang`'s rows were
+    mapped in `direction` (default: the direction W was trained in), mapped by W (or W^-1)."""
+    from xner.embeddings.subword import open_source
+
+    lang = lang or model.default_lang
+    if not model.vocab.words.has(lang):
+        have = ", ".join(model.vocab.words.languages)
+        raise XnerError(f"the model has no word rows for {lang!r} (it has: {have})", directory)
+    src = open_source(source)
+    if not src.subwords:
+        raise XnerError(f"{src.kind} vectors give no vector to out-of-vocabulary words; nothing to attach", src.path)
+    dim = int(model.word_embedding.weight.shape[1])
+    if src.dim != dim:
+        raise XnerError(f"the source has {src.dim}-d vectors, the model {dim}-d", src.path)
+    oov = SubwordOov(lang, str(source), info={"kind": src.kind, "source_path": str(src.path)})
+    if align is not None:
+        from xner.align.mapping import load_mapping
+
+        mapping = load_mapping(align)
+        if lang not in (mapping.src_lang, mapping.tgt_lang):
+            raise XnerError(f"this mapping is {mapping.src_lang}-{mapping.tgt_lang}, it does not map {lang!r}", align)
+        direction = direction or mapping.direction
+        if direction not in ("s2t", "t2s"):
+            raise XnerError(f"direction must be s2t or t2s, not {direction!r}")
+        side = "src" if lang == mapping.src_lang else "tgt"
+        oov.normalize = mapping.normalize
+        oov.means = mapping.src_means if side == "src" else mapping.tgt_means
+        if (side, direction) in (("tgt", "t2s"), ("src", "s2t")):  # this side's rows were mapped
+            oov.W = mapping.W if direction == mapping.direction else mapping.W_inv
+        oov.info.update(align_dir=str(Path(align).resolve()), direction=direction)
+    save_subwords(directory, oov)
+    return oov
+
+
+def load_subwords(model, directory: str | Path) -> dict[str, SubwordOov]:
+    """When the folder has `subwords.json`: every word of those languages that the model's index lacks gets
+    its subword vector, appended to `model.word_embedding` the first time it is looked up (tag time)."""
+    import torch
+    from safetensors.numpy import load_file
+
+    directory = Path(directory)
+    meta_path = directory / SUBWORDS_FILE
+    if not meta_path.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        tensors = load_file(str(directory / SUBWORDS_TENSORS))
+    except (OSError, ValueError) as err:
+        raise XnerError(f"unreadable subword record: {err}", meta_path) from None
+    out: dict[str, SubwordOov] = {}
+    for lang, entry in meta.items():
+        if not model.vocab.words.has(lang):
+            raise XnerError(f"subword vectors for {lang!r}, but the model has no rows for it", meta_path)
+        means = [tensors[f"{lang}.mean_{i}"] for i in range(int(entry["means"]))]
+        W = tensors.get(f"{lang}.W") if entry["mapped"] else None
+        info = {k: v for k, v in entry.items() if k not in ("source", "normalize", "means", "mapped")}
+        oov = SubwordOov(lang, entry["source"], entry["normalize"], means, W, info)
+
+        def grow(words: list[str], oov: SubwordOov = oov) -> None:
+            emb = model.word_embedding
+            new = torch.as_tensor(oov.vectors(words), dtype=emb.weight.dtype, device=emb.weight.device)  # (n, D)
+            emb.weight = torch.nn.Parameter(torch.cat([emb.weight.detach(), new]), requires_grad=False)
+            emb.num_embeddings = emb.weight.shape[0]
+
+        model.vocab.words.growers[lang] = grow
+        out[lang] = oov
+    return out
