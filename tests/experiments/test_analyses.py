@@ -3,6 +3,7 @@ the committed JSON unchanged (`xner analyse ... --from-json`)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -59,3 +60,15 @@ def test_analyses_name_missing_models_instead_of_training(tmp_path, run_cli, mon
     code, _, err = run_cli("analyse", "pseudo-labels", "--lang", "es", "--out", tmp_path / "pl")
     assert code == 2 and "no complete result for es/cross-word-nochar+supmap/seed1" in err
     assert "xner experiment run --budget e1-a2-u2000" in err and not list(tmp_path.iterdir())
+
+
+def test_subword_table_rerenders_unchanged_from_its_committed_inputs(tmp_path):
+    from xner.experiments.analyses import subwords
+
+    root = Path(__file__).resolve().parents[2] / "results"
+    shutil.copytree(root / "subword", tmp_path / "subword")
+    written = subwords.render(tmp_path / "subword")
+    assert [p.name for p in written] == ["subword.md", "subword.json"]
+    assert (tmp_path / "subword.md").read_text(encoding="utf-8") == (root / "subword.md").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "subword.json").read_text(encoding="utf-8")) == \
+        json.loads((root / "subword.json").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""`xner analyse pseudo-labels|capitalisation`: the analyses behind committed results (analysis only: they read
+"""`xner analyse pseudo-labels|capitalisation|subwords`: the analyses behind committed results (analysis only: they read
 target gold tags to diagnose, never to train or select)."""
 
 from __future__ import annotations
@@ -77,6 +77,18 @@ def capitalisation(
 
     torch.set_num_threads(threads)
     analysis.capitalisation(list(lang) if lang else ["es", "nl", "de"], command_line(), out, split, _echo)
+
+
+@analyse_app.command("subwords")
+def subwords(
+    results: Path = typer.Option(Path("results/subword"), "--results", help="Folder of the committed inputs; writes "
+                                 "the .md and .json of the same name beside it."),
+) -> None:
+    """fi NER-token coverage and Cross-Shared F1 with and without subword vectors (results/subword.md)."""
+    from xner.experiments.analyses import subwords as analysis
+
+    for path in analysis.render(results):
+        _echo(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

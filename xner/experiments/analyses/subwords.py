@@ -1,25 +1,27 @@
-"""Render results/subword.md + .json: fi NER-token coverage and Cross-Shared F1 with and without subword vectors.
+"""`xner analyse subwords`: results/subword.md + .json, fi NER-token coverage and Cross-Shared F1 with and
+without subword (floret) vectors for the tokens outside the shared table (issue 20).
 
-Reads only committed files: the two coverage reports (`xner embed coverage`) and the cell results of the two
-tagged settings (`xner experiment run ... --tag floret-supmap` / `--tag floret-subword-supmap`).
+Reads only committed files under `results/subword/`: the two coverage reports (`xner embed coverage`), the cell
+results of the two tagged settings (`xner experiment run ... --tag floret-supmap` / `--tag floret-subword-supmap`)
+and their copied per-evaluation logs (`metrics/TAG-seedN.jsonl`). Target labels enter only through those
+results' test F1 (evaluation), never here.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "results" / "subword"
+from xner.io import write_json_atomic, write_text_atomic
+
 BUDGET = "e4-a2-u2000"
 SETTINGS = {"without": "floret-supmap", "with": "floret-subword-supmap"}
 MODES = ("tgt-dev", "src-dev", "tgt-test")
 
 
-def cells(tag: str) -> dict[int, dict]:
-    folder = RESULTS / "experiments" / BUDGET / "fi" / f"cross-shared+{tag}"
+def cells(results: Path, tag: str) -> dict[int, dict]:
+    folder = results / "experiments" / BUDGET / "fi" / f"cross-shared+{tag}"
     out = {}
     for path in sorted(folder.glob("seed*.json")):
         cell = json.loads(path.read_text(encoding="utf-8"))
@@ -41,8 +43,8 @@ def selected_at(records: list[dict], max_step: int) -> dict[str, dict]:
     return out
 
 
-def paired(seed: int) -> dict | None:
-    logs = {setting: RESULTS / "metrics" / f"{tag}-seed{seed}.jsonl" for setting, tag in SETTINGS.items()}
+def paired(results: Path, seed: int) -> dict | None:
+    logs = {setting: results / "metrics" / f"{tag}-seed{seed}.jsonl" for setting, tag in SETTINGS.items()}
     if not all(p.is_file() for p in logs.values()):
         return None
     records = {k: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line] for k, p in logs.items()}
@@ -54,12 +56,14 @@ def paired(seed: int) -> dict | None:
             **{k: selected_at(recs, common) for k, recs in records.items()}}  # fmt: skip
 
 
-def main() -> int:
-    coverage = {name: json.loads((RESULTS / f"coverage-{name}.json").read_text(encoding="utf-8"))["languages"]["fi"]
+def render(results: str | Path = "results/subword") -> list[Path]:
+    """Write the .md and .json named like the folder `results`, beside it (default results/subword.{md,json})."""
+    results = Path(results)
+    coverage = {name: json.loads((results / f"coverage-{name}.json").read_text(encoding="utf-8"))["languages"]["fi"]
                 for name in ("shared", "subword")}  # fmt: skip
     data: dict = {"budget": BUDGET, "coverage": coverage, "f1": {}}
     for setting, tag in SETTINGS.items():
-        found = cells(tag)
+        found = cells(results, tag)
         data["f1"][setting] = {
             "tag": tag,
             "seeds": sorted(found),
@@ -72,7 +76,7 @@ def main() -> int:
     lines = [
         "# Finnish: subword (floret) vectors for every NER token",
         "",
-        "Made by `python scripts/subword_table.py` from committed files only. Cells: `xner experiment run --lang fi "
+        "Made by `xner analyse subwords` from committed files only. Cells: `xner experiment run --lang fi "
         "--variant cross-shared --seed N --budget e4-a2-u2000 --set space.align_suffix=.supervised --tag TAG "
         "--results results/subword/experiments --runs RUNS --threads 1 --workers 1` (each cell's JSON keeps its exact "
         "command) on the 2-CPU VM (CPU, 1 torch thread, "
@@ -128,7 +132,7 @@ def main() -> int:
         data["difference"] = {m: round(s_[m] - w[m], 2) for m in MODES}
         d = data["difference"]
         lines.append(f"| with - without | mean | {d['tgt-dev']:+.2f} | {d['src-dev']:+.2f} | {d['tgt-test']:+.2f} | |")
-    data["paired"] = {seed: p for seed in (1, 2) if (p := paired(seed)) is not None}
+    data["paired"] = {seed: p for seed in (1, 2) if (p := paired(results, seed)) is not None}
     if data["paired"]:
         lines += [
             "",
@@ -154,11 +158,7 @@ def main() -> int:
     missing = [s for s, e in data["f1"].items() if len(e["seeds"]) < 2]
     if missing:
         lines += ["", f"Incomplete: {', '.join(missing)} has fewer than 2 finished seeds."]
-    (RESULTS.parent / "subword.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    (RESULTS.parent / "subword.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("wrote results/subword.md and results/subword.json")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    out_json, out_md = results.with_suffix(".json"), results.with_suffix(".md")
+    write_json_atomic(out_json, data)
+    write_text_atomic(out_md, "\n".join(lines) + "\n")
+    return [out_md, out_json]
