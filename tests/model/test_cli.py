@@ -71,9 +71,10 @@ def test_evaluate_json(trained_model, en_small, tmp_path, monkeypatch, capsys):
     assert code == 0 and {"precision", "recall", "f1", "per_type"} <= set(scores)
 
 
-@pytest.mark.usefixtures("shared_data")
-def test_train_command_small(tmp_path, monkeypatch, capsys, en_small):
+def test_train_command_small(tmp_path, monkeypatch, capsys, en_small, ner_data):
     from xner.data.conll import write_conll
+
+    monkeypatch.setenv("XNER_DATA", str(ner_data))  # `--lang en` finds its embedding table there
 
     train_s, dev, _ = en_small
     write_conll(tmp_path / "train.conll", train_s[:40])

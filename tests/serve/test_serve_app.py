@@ -25,12 +25,12 @@ def client(es_model_dir):
     return TestClient(create_app({"es": es_model_dir}, ServeLimits(max_body_bytes=4096, max_tokens=200)))
 
 
-def test_spanish_sentence_is_real(shared_data, spanish):
-    from xner.data.conll import read_conll
+def test_spanish_sentence_is_real(spanish):
+    from xner.demo import load_bundle
     from xner.model.predictor import tokenize
 
     text, index = spanish
-    gold = read_conll(shared_data / "ner" / "es" / "train.txt")[index]
+    gold = load_bundle().target_test[index]
     assert [t.text for t in tokenize(text)] == list(gold.tokens)
 
 
@@ -136,31 +136,31 @@ def test_health_openapi_and_page(client, es_model_dir):
     assert client.get("/static/app.js").status_code == 200
 
 
-def test_models_are_chosen_by_language(es_model_dir, es_tagger, shared_data, tmp_path):
-    """Two real models: the Spanish one, and one built for Dutch (untrained weights: a different model)."""
+def test_models_are_chosen_by_language(es_model_dir, es_tagger, tmp_path):
+    """Two real models: the Spanish one, and one built for English (untrained weights: a different model)."""
     import torch
 
-    from xner.data.conll import read_conll
-    from xner.embeddings.io import load_embeddings
+    from xner.demo import load_bundle
     from xner.model.config import TaggerConfig
     from xner.model.persistence import save_tagger
     from xner.model.tagger import build_tagger
 
+    bundle = load_bundle()
     torch.manual_seed(2)
-    nl = build_tagger(TaggerConfig(word_hidden=20, dense_dim=0), {"nl": load_embeddings(shared_data / "emb" / "nl.npy", max_vocab=500)},
-                      read_conll(shared_data / "ner" / "nl" / "dev.txt")[:20], "IOBES")
-    nl_dir = save_tagger(nl, tmp_path / "nl")
-    specs = load_specs([str(es_model_dir), f"nl={nl_dir}"])
-    assert list(specs) == ["es", "nl"]
+    en = build_tagger(TaggerConfig(word_hidden=20, dense_dim=0), {"en": bundle.embeddings["en"]}, bundle.source_dev[:20],
+                      "IOBES")
+    en_dir = save_tagger(en, tmp_path / "en")
+    specs = load_specs([str(es_model_dir), f"en={en_dir}"])
+    assert list(specs) == ["es", "en"]
     with TestClient(create_app(specs)) as c:
-        tokens = [["De", "Nederlandse", "regering", "in", "Den", "Haag", "."]]
+        tokens = [["The", "Dutch", "government", "in", "The", "Hague", "."]]
         es = c.post("/tag", json={"tokens": tokens}).json()
-        du = c.post("/tag", json={"tokens": tokens, "lang": "nl"}).json()
-        assert es["lang"] == "es" and du["lang"] == "nl"
+        english = c.post("/tag", json={"tokens": tokens, "lang": "en"}).json()
+        assert es["lang"] == "es" and english["lang"] == "en"
         assert es["sentences"][0]["tags"] == es_tagger.predict(tokens, lang="es")[0]
         import xner
 
-        assert du["sentences"][0]["tags"] == xner.load(nl_dir).predict(tokens)[0]
+        assert english["sentences"][0]["tags"] == xner.load(en_dir).predict(tokens)[0]
     with pytest.raises(XnerError, match="no such model folder"):
         load_specs([str(tmp_path / "missing")])
     with pytest.raises(XnerError, match="two models"):
@@ -169,12 +169,12 @@ def test_models_are_chosen_by_language(es_model_dir, es_tagger, shared_data, tmp
         create_app({"fi": es_model_dir})
 
 
-def test_concurrent_requests_are_batched_and_correct(es_model_dir, es_tagger, shared_data):
+def test_concurrent_requests_are_batched_and_correct(es_model_dir, es_tagger):
     import httpx
 
-    from xner.data.conll import read_conll
+    from xner.demo import load_bundle
 
-    sentences = [list(s.tokens) for s in read_conll(shared_data / "ner" / "es" / "dev.txt")[:48]]
+    sentences = [list(s.tokens) for s in load_bundle().target_unlabeled[:48]]  # not the model's training sentences
     app = create_app({"es": es_model_dir})
 
     async def go():
