@@ -28,7 +28,8 @@ def test_toy_neighbours_order_and_cosine():
         nearest_neighbours(table, "absent")
 
 
-def test_madrid_neighbours_are_places(shared_data, run_cli):
+def test_madrid_neighbours_are_places(ner_data, run_cli, monkeypatch):
+    monkeypatch.setenv("XNER_DATA", str(ner_data))  # the shared table, else the shipped bundle's Spanish one
     words = [w for w, _ in nearest_neighbours(load_embeddings("es"), "Madrid", k=10)]
     assert len(SPANISH_PLACES & set(words)) >= 4, words
     code, out, _ = run_cli("embed", "neighbours", "es", "Madrid")

@@ -8,7 +8,7 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def align_root(shared_data: Path, tmp_path_factory) -> Path:
+def align_root(ner_data: Path, tmp_path_factory) -> Path:
     """A real en-es mapping folder for tests: orthogonal Procrustes on the MUSE training dictionary
     (a supervised stand-in for `xner align`, saved and loaded through the alignment stage's own API)."""
     from xner.align.dictionary import read_dictionary
@@ -18,10 +18,10 @@ def align_root(shared_data: Path, tmp_path_factory) -> Path:
     from xner.embeddings.io import load_embeddings
 
     root = tmp_path_factory.mktemp("align")
-    src, tgt = load_embeddings(str(shared_data / "emb" / "en.npy")), load_embeddings(str(shared_data / "emb" / "es.npy"))
+    src, tgt = load_embeddings(str(ner_data / "emb" / "en.npy")), load_embeddings(str(ner_data / "emb" / "es.npy"))
     xs, src_means = normalize_embeddings(src.float32(), "renorm,center,renorm")
     ys, tgt_means = normalize_embeddings(tgt.float32(), "renorm,center,renorm")
-    pairs = read_dictionary(shared_data / "dictionaries" / "en-es.0-5000.txt", src.index, tgt.index).pairs
+    pairs = read_dictionary(ner_data / "dictionaries" / "en-es.0-5000.txt", src.index, tgt.index).pairs
     mapping = Mapping(W=procrustes(xs, ys, pairs), src_lang="en", tgt_lang="es", direction="s2t",
                       normalize="renorm,center,renorm", src_means=src_means, tgt_means=tgt_means)
     save_mapping(mapping, root / "en-es")

@@ -76,7 +76,7 @@ def test_best_base_is_chosen_by_each_modes_own_metric(tmp_path):
     assert plan[("cross-shared", 20)]["modes"] == ["src-dev"]
 
 
-def test_target_scorer_reads_both_encoders_and_detach_option(shared_data, tiny_root, align_root):
+def test_target_scorer_reads_both_encoders_and_detach_option(tiny_root, align_root):
     from xner.model.batching import make_batch
     from xner.transfer import cell as variants
     from xner.transfer.config import SpaceConfig, TransferConfig
@@ -98,7 +98,7 @@ def test_target_scorer_reads_both_encoders_and_detach_option(shared_data, tiny_r
     assert len(aug.decode(batch)) == 4 and torch.is_tensor(loss)
 
 
-def test_copied_scorer_makes_theta_t_decode_exactly_like_theta_s(shared_data, tiny_root, align_root):
+def test_copied_scorer_makes_theta_t_decode_exactly_like_theta_s(tiny_root, align_root):
     from xner.model.batching import make_batch
     from xner.transfer import cell as variants
     from xner.transfer.config import SpaceConfig, TransferConfig

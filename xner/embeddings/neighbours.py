@@ -22,7 +22,7 @@ def nearest_neighbours(table: EmbeddingTable, word: str, k: int = 10, chunk: int
         raise XnerError(f"k must be at least 1, got {k}")
     row = find_word(table, word)
     query = table.vector(table.words[row])  # (D,)
-    query /= max(float(np.linalg.norm(query)), 1e-12)
+    query = query / max(float(np.linalg.norm(query)), 1e-12)  # not in place: a float32 table is memory-mapped read-only
     sims = np.empty(len(table), dtype=np.float32)  # (N,)
     for start in range(0, len(table), chunk):  # chunked so a large memmap is never copied whole
         block = np.asarray(table.vectors[start : start + chunk], dtype=np.float32)  # (chunk, D)
