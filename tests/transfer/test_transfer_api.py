@@ -151,6 +151,21 @@ def test_transfer_command_writes_one_model_that_tag_evaluate_and_serve_open(demo
     code, stdout, _ = run_cli(*args)  # a second call finds everything done and resumes to the same model
     assert code == 0 and json.loads(stdout)["augmented"] == report["augmented"]
 
+    # a damaged Cross-Augmented folder is refused like a plain one: one line naming the file, exit 2
+    import shutil
+
+    config = json.loads((out / "config.json").read_text())
+    for name, change, message in [
+        ("newer format", {**config, "format": 99}, "newer than this xner reads"),
+        ("wrong field type", {**config, "target": {**config["target"], "word_hidden": "lots"}}, "target.word_hidden"),
+        ("no architecture", {k: v for k, v in config.items() if k != "source"}, "'source' architecture"),
+    ]:
+        broken = tmp_path / name.replace(" ", "-")
+        shutil.copytree(out, broken)
+        (broken / "config.json").write_text(json.dumps(change), encoding="utf-8")
+        code, _, stderr = run_cli("evaluate", broken, D / "es.test.conll")
+        assert code == 2 and message in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr, (name, stderr)
+
 
 def test_base_method_transfer_saves_the_english_dev_selected_tagger(demo, mapping_dir, tmp_path):
     import xner

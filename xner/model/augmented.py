@@ -24,7 +24,7 @@ from xner.errors import XnerError
 from xner.io import atomic_path, write_json_atomic
 from xner.model.config import TaggerConfig
 from xner.model.crf import CRF
-from xner.model.folder import check_state, read_json, validate_header, validate_tagger_config, validate_vocab
+from xner.model.folder import check_state, read_json, read_weights, validate_header, validate_tagger_config, validate_vocab
 from xner.model.scorer import TagScorer
 from xner.model.tagger import Tagger
 from xner.model.vocab import TaggerVocab
@@ -169,9 +169,6 @@ def is_augmented(directory: str | Path) -> bool:
 
 def load_augmented(directory: str | Path, device: str = "cpu") -> AugmentedTagger:
     """The model of a saved Cross-Augmented folder, in eval mode."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     directory = Path(directory)
     config_path = directory / "config.json"
     config = validate_header(read_json(config_path), config_path, KIND, "a Cross-Augmented tagger", FORMAT)
@@ -179,19 +176,8 @@ def load_augmented(directory: str | Path, device: str = "cpu") -> AugmentedTagge
     target_config = validate_tagger_config(config.get("target"), config_path, "target")
     vocab = validate_vocab(read_json(directory / "vocab.json"), directory / "vocab.json")
     weights = directory / "model.safetensors"
-    if not weights.is_file():
-        raise XnerError("not a saved xner tagger (file missing)", weights)
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError) as err:
-        raise XnerError(f"unreadable weights: {err}", weights) from None
-    if SOURCE_WORDS not in state:
-        raise XnerError("weights of a Cross-Augmented tagger lack the word matrix", weights)
-    words = state[SOURCE_WORDS].float()
-    state[SOURCE_WORDS] = state[TARGET_WORDS] = words
-    if words.ndim != 2 or words.shape[0] != vocab.words.n_rows:
-        raise XnerError(f"{SOURCE_WORDS} has shape {tuple(words.shape)} but vocab.json indexes "
-                        f"{vocab.words.n_rows} rows: the weights come from another model", weights)
+    state = read_weights(directory, SOURCE_WORDS, vocab.words.n_rows)
+    words = state[TARGET_WORDS] = state[SOURCE_WORDS]  # one frozen matrix, shared by both encoders
     source = Tagger(source_config, vocab, words)
     model = AugmentedTagger.from_source(source, "random", bool(config.get("detach_source_features", False)),
                                         target_config, "fresh")

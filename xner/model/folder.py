@@ -108,3 +108,25 @@ def check_state(model: torch.nn.Module, state: dict[str, torch.Tensor], path: Pa
         if tuple(state[name].shape) != tuple(tensor.shape):
             raise XnerError(f"{name} has shape {tuple(state[name].shape)}, config.json/vocab.json give "
                             f"{tuple(tensor.shape)}: the weights come from another model", path)
+
+
+def read_weights(directory: Path, words_key: str, n_rows: int) -> dict[str, torch.Tensor]:
+    """The tensors of `directory/model.safetensors`, the frozen word matrix `words_key` as float32 with the
+    `n_rows` rows vocab.json indexes; a missing, unreadable or foreign file is an `XnerError` naming it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise XnerError("not a saved xner tagger (file missing)", weights)
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError) as err:
+        raise XnerError(f"unreadable weights: {err}", weights) from None
+    if words_key not in state:
+        raise XnerError(f"no {words_key} tensor: not the weights of this kind of xner tagger", weights)
+    words = state[words_key] = state[words_key].float()
+    if words.ndim != 2 or words.shape[0] != n_rows:
+        raise XnerError(f"{words_key} has shape {tuple(words.shape)} but vocab.json indexes {n_rows} rows: "
+                        "the weights come from another model", weights)
+    return state

@@ -18,7 +18,7 @@ import torch
 from xner.errors import XnerError
 from xner.io import atomic_path, write_json_atomic
 from xner.model.config import TaggerConfig
-from xner.model.folder import check_state, read_json, validate_header, validate_tagger_config, validate_vocab
+from xner.model.folder import check_state, read_json, read_weights, validate_header, validate_tagger_config, validate_vocab
 from xner.model.tagger import Tagger
 from xner.model.vocab import load_subwords
 
@@ -64,9 +64,6 @@ def save_tagger(model: Tagger, directory: str | Path, extra: dict | None = None)
 
 
 def load_model(directory: str | Path, device: str = "cpu") -> Tagger:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     directory = Path(directory)
     if not directory.is_dir():
         raise XnerError("no such model folder", directory)
@@ -75,18 +72,7 @@ def load_model(directory: str | Path, device: str = "cpu") -> Tagger:
     tagger_config = _validate_config(config, config_path)
     vocab = validate_vocab(read_json(directory / "vocab.json"), directory / "vocab.json")
     weights = directory / "model.safetensors"
-    if not weights.is_file():
-        raise XnerError("not a saved xner tagger (file missing)", weights)
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError) as err:
-        raise XnerError(f"unreadable weights: {err}", weights) from None
-    if WORDS not in state:
-        raise XnerError(f"no {WORDS} tensor: not the weights of an xner tagger", weights)
-    state[WORDS] = state[WORDS].float()
-    if state[WORDS].ndim != 2 or state[WORDS].shape[0] != vocab.words.n_rows:
-        raise XnerError(f"{WORDS} has shape {tuple(state[WORDS].shape)} but vocab.json indexes "
-                        f"{vocab.words.n_rows} rows: the weights come from another model", weights)
+    state = read_weights(directory, WORDS, vocab.words.n_rows)
     model = Tagger(tagger_config, vocab, state[WORDS].numpy())
     check_state(model, state, weights)
     model.load_state_dict(state)
