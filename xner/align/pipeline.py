@@ -24,6 +24,7 @@ from xner.align.criterion import mean_cosine
 from xner.align.csls import csls_neighbourhoods, unit
 from xner.align.dictionary import DictionaryFile, induce_dictionary, read_dictionary
 from xner.align.evaluate import translation_precision
+from xner.align.fingerprint import table_fingerprint
 from xner.align.init import similarity_init
 from xner.align.mapping import Mapping
 from xner.embeddings.normalize import normalize_embeddings
@@ -241,9 +242,10 @@ def align(
     else:
         tries, best = _unsupervised_tries(spaces, config, engine, threshold, monitor, emit, progress)
         candidates = []
-    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
-                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
     family = max(tries, key=lambda t: t["criterion"])["family"]
+    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
+                      tables=_fingerprints(src_table, tgt_table), family=family)
     result = AlignResult(mapping, best[0], bool(best[0] < threshold), null_value, tries, entries, family=family,
                          candidates=candidates)
     emit({"stage": "selected", "family": family, "criterion": round(best[0], 5), "collapsed": result.collapsed})
@@ -373,6 +375,10 @@ def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: Embed
     return tries, best, candidates
 
 
+def _fingerprints(src_table: EmbeddingTable, tgt_table: EmbeddingTable) -> dict:
+    return {"src": table_fingerprint(src_table), "tgt": table_fingerprint(tgt_table)}
+
+
 def evaluate_mapping(spaces: Spaces, W: np.ndarray, src_table: EmbeddingTable, tgt_table: EmbeddingTable,
                      dictionary: str | Path, max_rows: int | None = None) -> dict:
     """P@1/5/10 (NN, CSLS) of English -> target retrieval in the shared space, whichever side W maps."""
@@ -401,7 +407,8 @@ def supervised_alignment(
     selector = Selector(spaces.from_side, spaces.to_side, config)
     value = selector.score(W)
     mapping = Mapping(W=W, src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
-                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
+                      tables=_fingerprints(src_table, tgt_table), family=f"{mode} (reference: bilingual signal)")
     entries = [{"stage": mode, "pairs": int(len(pairs)), "criterion": round(value, 5)}]
     result = AlignResult(mapping, value, False, None, [], entries)
     if dictionary is not None:
