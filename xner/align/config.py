@@ -99,6 +99,7 @@ class AlignConfig:
     seed_families: tuple[str, ...] = ("identical+numerals", "identical+numerals+orthographic", "similarity")
     # (ours) dictionary-free: the candidate seeds the referee screens (families of `seeds.py` joined by +)
     screen_iterations: int = 10  # (ours) dictionary-free: self-learning iterations (first keep probability) per seed
+    # and for the null (a random rotation), so that the referee compares seeds and null at equal effort
     evaluate_candidates: bool = False  # (ours) after selection, also evaluate every screened seed (for the report)
     log_test_precision: bool = False  # (ours) log P@1 on the test pairs during self-learning (reads the dictionary
     # before selection: diagnostics only, never in the default pipeline)

@@ -226,8 +226,10 @@ def align(
     if config.collapse_null == "refined_random" and engine is not None:
         # The whole stochastic loop from the random rotation: self-learning from a wrong start climbs the criterion
         # for as long as it runs (en-es: 0.37 after 5 iterations, 0.41 after 90), so only an equal-effort null is fair.
+        # Dictionary-free: the null gets what each seed gets before the referee judges it (the screen).
+        null_iterations = config.screen_iterations if config.method == "dictionary-free" else None
         self_learning(engine, rotation, config.self_learning, config.seed + 10_000, probe.scorer(engine),
-                      lambda e: emit({**e, "stage": "null-refinement"}), monitor)
+                      lambda e: emit({**e, "stage": "null-refinement"}), monitor, max_iterations=null_iterations)
     elif config.collapse_null == "refined_random":
         _refine(spaces, config, rotation, probe, lambda e: emit({**e, "stage": "null-refinement"}), -1)
     elif config.collapse_null != "random":
@@ -242,11 +244,12 @@ def align(
     else:
         tries, best = _unsupervised_tries(spaces, config, engine, threshold, monitor, emit, progress)
         candidates = []
-    family = max(tries, key=lambda t: t["criterion"])["family"]
+    family = next(t["family"] for t in tries if t["criterion"] == round(best[0], 5))
     mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
                       normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
                       tables=_fingerprints(src_table, tgt_table), family=family)
-    result = AlignResult(mapping, best[0], bool(best[0] < threshold), null_value, tries, entries, family=family,
+    collapsed = all(t["collapsed"] for t in tries) if config.method == "dictionary-free" else bool(best[0] < threshold)
+    result = AlignResult(mapping, best[0], collapsed, null_value, tries, entries, family=family,
                          candidates=candidates)
     emit({"stage": "selected", "family": family, "criterion": round(best[0], 5), "collapsed": result.collapsed})
     if dictionary is not None:  # evaluation only: everything above is fixed before the dictionary is opened
@@ -357,12 +360,14 @@ def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: Embed
         self_learning(engine, cand["last_W"], rest, cand["seed"], selector.scorer(engine),
                       lambda e: emit({"try": try_no, "seeds": cand["seeds"], **e}), progress=task)
         value = selector.best_value
+        # collapse is judged at equal effort: the screened criterion against the null after as many iterations
         tries.append({"try": try_no, "seeds": cand["seeds"], "family": cand["family"], "seed": cand["seed"],
-                      "criterion": round(value, 5), "collapsed": bool(value < threshold),
+                      "criterion": round(value, 5), "screen_criterion": cand["screen_criterion"],
+                      "collapsed": bool(cand["screen_criterion"] < threshold),
                       "seconds": round(time.time() - t0 + cand["seconds"], 1)})
         emit({"stage": "try", **tries[-1]})
-        if best is None or value > best[0]:
-            best = (value, selector.best_W)
+        if best is None or (not tries[-1]["collapsed"], value) > best[2:]:
+            best = (value, selector.best_W, not tries[-1]["collapsed"], value)
         cand["W"] = selector.best_W
         if not tries[-1]["collapsed"]:
             break
@@ -372,7 +377,7 @@ def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: Embed
         for key in ("selector", "last_W", "seed"):
             cand.pop(key, None)
     assert best is not None
-    return tries, best, candidates
+    return tries, best[:2], candidates
 
 
 def _fingerprints(src_table: EmbeddingTable, tgt_table: EmbeddingTable) -> dict:
