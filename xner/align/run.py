@@ -98,6 +98,7 @@ def run_alignment(
         "train_dictionary": str(train_dictionary) if mode == "supervised" else None,
         "evaluation": result.evaluation, "seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1), "machine": machine(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # the machine is shared: wall time depends on it
     }
     write_json_atomic(out_dir / "result.json", summary)
     return result
