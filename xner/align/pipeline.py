@@ -415,7 +415,7 @@ def supervised_alignment(
                       normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
                       tables=_fingerprints(src_table, tgt_table), family=f"{mode} (reference: bilingual signal)")
     entries = [{"stage": mode, "pairs": int(len(pairs)), "criterion": round(value, 5)}]
-    result = AlignResult(mapping, value, False, None, [], entries)
+    result = AlignResult(mapping, value, False, None, [], entries, family=mapping.family)
     if dictionary is not None:
         result.evaluation = evaluate_mapping(spaces, W, src_table, tgt_table, dictionary, config.eval_vocab)
     result.seconds = round(time.time() - start, 1)
