@@ -1,6 +1,7 @@
-"""The unsupervised pipeline: initialise W, improve it (MUSE: Procrustes-CSLS refinement after adversarial
-training; or Artetxe et al.'s stochastic self-learning after the similarity-distribution init), keep the best
-W by the unsupervised criterion, detect collapse from that criterion alone, and restart when needed.
+"""The pipeline without a dictionary: initialise W (dictionary-free seeds from spelling screened by the criterion;
+or the fully unsupervised starts), improve it (MUSE: Procrustes-CSLS refinement after adversarial training; or
+Artetxe et al.'s stochastic self-learning), keep the best W by the unsupervised criterion, detect collapse from
+that criterion alone, and restart when needed.
 
 Also the reference modes (`supervised_alignment`): Procrustes on a dictionary
 file or on identical strings. They use bilingual signal and are reported only
