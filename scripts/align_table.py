@@ -215,7 +215,7 @@ def markdown(data: dict) -> str:
         "Procrustes on the MUSE 0-5000 training dictionary (folder `en-XX.supervised` where run here, else the data "
         "README). *Criterion / null*: the best criterion of the kept seed after its screen and after the whole loop, and "
         "the null (a random rotation after the same screen iterations); *collapsed*: the screened criterion is below the "
-        f"null + {margin}. Wall s (CPU s) [1-minute load average at the end; 2 cores].",
+        f"null + {margin}. Wall s (CPU s) [5-minute load average at the end; 2 cores].",
         "",
         "| pair | dir | dictionary-free default | target | ceiling (supervised) | gap | kept seed | criterion screen / final / null | collapsed | wall s (CPU s) [load] | test words |",
         "|---|---|---:|---:|---:|---:|---|---|---|---:|---:|",
