@@ -71,6 +71,7 @@ def test_transliterated_rotation_is_recovered_or_reported(transliterated_pair, t
     result = align(src, tgt, small_config(), dictionary)
     screened = {c["seeds"]: c for c in result.candidates}
     assert screened["identical+numerals"]["pairs"] > 0  # numerals still match after digit normalisation
+    assert screened["identical+numerals+orthographic"]["skipped"] == "same pairs as identical+numerals"  # no cognate
     assert result.tries and result.family.startswith(("dictionary-free", "fully unsupervised"))
     p1 = result.evaluation["csls_knn_10"]["P@1"]
     # never a silent wrong mapping: either the rotation is found or the run says it collapsed

@@ -329,16 +329,20 @@ def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: Embed
     from the next-best when the criterion says it collapsed. Reads no dictionary file."""
     sl = config.self_learning
     candidates: list[dict] = []
+    seen: dict[bytes, str] = {}  # seed dictionary -> the family that had it first
     for number, spec in enumerate(config.seed_families):
         families = parse_families(spec)
         t0 = time.time()
         pairs = seed_pairs(families, spaces, src_table, tgt_table, config)
         cand = {"seeds": spec, "family": family_label(families), "pairs": int(len(pairs))}
-        if len(pairs) < config.seeds.min_pairs:
-            cand["skipped"] = f"fewer than {config.seeds.min_pairs} pairs"
+        key = np.unique(pairs, axis=0).tobytes()
+        if len(pairs) < config.seeds.min_pairs or key in seen:
+            # (en-ar: the orthographic seed finds nothing across scripts, so it would repeat identical+numerals)
+            cand["skipped"] = f"fewer than {config.seeds.min_pairs} pairs" if key not in seen else f"same pairs as {seen[key]}"
             emit({"stage": "screen", **cand})
             candidates.append(cand)
             continue
+        seen[key] = spec
         selector = Selector(spaces.from_side, spaces.to_side, config)
         W = procrustes(spaces.from_side, spaces.to_side, pairs)
         seed = config.seed + number
