@@ -259,7 +259,9 @@ def align(
         if config.evaluate_candidates:
             for cand in candidates:
                 if "W" in cand:
-                    ev = evaluate_mapping(spaces, cand["W"], src_table, tgt_table, dictionary, config.eval_vocab)
+                    same = cand["W"] is best[1]  # the kept one: already evaluated
+                    ev = result.evaluation if same else evaluate_mapping(spaces, cand["W"], src_table, tgt_table,
+                                                                         dictionary, config.eval_vocab)
                     cand["evaluation"] = {m: ev[m]["P@1"] for m in ("csls_knn_10", "nn") if m in ev}
     for cand in candidates:
         cand.pop("W", None)
