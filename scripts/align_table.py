@@ -166,7 +166,7 @@ def render(args, command: str) -> None:
                       | {f["command"] for r in rows for f in r["families"].values() if "command" in f})
     data = {"command": command, "run_commands": commands, "machine": machine(), "seed": args.seed, "preset": args.preset,
             "preset_changes": PRESET_CHANGES[args.preset], "readme_supervised_csls_nn": README_SUPERVISED,
-            "targets_csls": TARGETS, "rows": rows}
+            "targets_csls": TARGETS, "runs": str(args.runs), "rows": rows}
     write_json_atomic(args.out.with_suffix(".json"), data)
     write_text_atomic(args.out.with_suffix(".md"), markdown(data))
 
@@ -225,7 +225,8 @@ def markdown(data: dict) -> str:
         ceiling = _both(sup) if sup else "%.1f (%.1f) (README)" % README_SUPERVISED[row["lang"]]
         ceiling_p1 = sup["evaluation"]["csls_knn_10"]["P@1"] if sup else README_SUPERVISED[row["lang"]][0]
         if not uns:
-            lines.append(f"| {row['pair']} | - | not run | {TARGETS.get(row['lang'], 'report')} | {ceiling} | - | - | - | - | - | - |")
+            state = "still running" if (Path(data["runs"]) / row["pair"] / "log.jsonl").is_file() else "not run"
+            lines.append(f"| {row['pair']} | - | {state} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | - | - | - | - | - | - |")
             continue
         kept = next((t for t in uns["tries"] if not t["collapsed"]), uns["tries"][0])
         p1 = uns["evaluation"]["csls_knn_10"]["P@1"] if uns.get("evaluation") else None
