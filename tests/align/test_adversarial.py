@@ -49,8 +49,10 @@ def test_presets():
     assert muse.refinement.n_iterations == 5 and muse.refinement.dico_max_rank == 15000
     assert muse.method == "adversarial" and cpu.method == "adversarial" and cpu.init == "adversarial"
     assert cpu.adversarial.dis_hid_dim < muse.adversarial.dis_hid_dim
-    default = preset("cpu")  # the cpu preset's unsupervised default is stochastic self-learning
-    assert default.method == "selflearning" and default.init == "similarity"
+    default = preset("cpu")  # the cpu preset's default: dictionary-free seeds, then stochastic self-learning
+    assert default.method == "dictionary-free" and "similarity" in default.seed_families
+    similarity = preset("cpu", method="similarity")  # the fully unsupervised self-learning stays selectable
+    assert similarity.method == "selflearning" and similarity.init == "similarity"
     assert default.self_learning.cutoff == default.max_vocab  # the criterion is read off the self-learning matrix
     assert preset("muse", method="selflearning").method == "selflearning"
     assert type(default).from_dict(default.to_dict()) == default

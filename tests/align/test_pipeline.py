@@ -37,9 +37,10 @@ def rotated_pair(shared_data, tmp_path_factory):
 def test_unsupervised_alignment_recovers_a_rotation(rotated_pair):
     src, tgt, dictionary = rotated_pair
     torch.set_num_threads(1)
-    # The cpu preset's default: similarity-distribution init, then stochastic self-learning; rows are shuffled,
+    # The fully unsupervised method: similarity-distribution init, then stochastic self-learning; rows are shuffled,
     # so the descriptors cover the whole table. Fewer iterations per keep probability keep the test fast.
-    config = preset("cpu", tgt_lang="xx", direction="s2t", max_tries=2, similarity_words=N_WORDS)
+    config = preset("cpu", "similarity", tgt_lang="xx", direction="s2t", max_tries=2, similarity_words=N_WORDS,
+                    log_test_precision=True)
     assert config.method == "selflearning" and config.init == "similarity"
     config.self_learning.stage_iterations = 2
     config.collapse_null = "random"  # the refined null costs another loop; tested below on small data

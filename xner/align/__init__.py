@@ -1,13 +1,24 @@
 """Cross-lingual word-embedding mapping (METHOD.md section 1; MUSE, Conneau et al. 2018).
 
 Pipeline (`align`): normalise both tables (renorm, center, renorm), start W
-without bilingual signal (MUSE: adversarial training from the identity; cpu
-preset: the similarity-distribution seed dictionary of Artetxe et al. 2018),
-improve it (MUSE: Procrustes on mutual CSLS neighbours; cpu preset: stochastic
-self-learning, `selflearn.py`), keep the W with the best unsupervised
-criterion, and restart with another seed / initialisation when the criterion
-says the run collapsed. No dictionary and no identical strings are used unless a reference
-mode (`supervised_alignment`) is asked for explicitly.
+without a bilingual dictionary, improve it, keep the W with the best
+unsupervised criterion, and flag collapse against a null model (a random
+rotation improved the same way). Starts:
+
+- `dictionary-free` (the cpu preset's default, ours): seed dictionaries from
+  spelling (`seeds.py`: identical strings, numerals, cognates by edit distance)
+  and the similarity-distribution seed, screened by the criterion (the
+  label-free referee); the best is finished by stochastic self-learning
+  (Artetxe et al. 2018, `selflearn.py`). Weak supervision from spelling, not
+  the paper's adversarial setting; no dictionary file is read.
+- `similarity` (method `selflearning`): the fully unsupervised
+  similarity-distribution init + self-learning.
+- `adversarial` (the paper's, MUSE): adversarial training, then Procrustes-CSLS
+  refinement.
+
+Dictionaries (`supervised_alignment`: a dictionary file, or identical strings
+alone) are reference modes only, and the test dictionary is read for
+evaluation after selection.
 
 For the transfer stage::
 

@@ -67,6 +67,20 @@ class SelfLearningConfig:
 
 
 @dataclass
+class SeedConfig:
+    """How the dictionary-free seed families of `seeds.py` are built (all ours unless cited)."""
+
+    max_rank: int = 0  # identical / numerals: only the most frequent rows of each side; 0: the whole tables
+    # (the shared tables end with NER words, mostly names, which are most of the identical strings)
+    casefold: bool = True  # identical: also match case-folded strings (`Europa` / `europa`) when no exact match
+    min_letters: int = 1  # identical: word-like strings only (issue 16's probe: at least one letter)
+    orthographic_words: int = 5_000  # orthographic: most frequent alphabetic words compared on each side
+    orthographic_threshold: float = 0.75  # orthographic: minimum normalised Levenshtein similarity
+    orthographic_min_length: int = 4  # orthographic: shorter words match too easily by chance
+    min_pairs: int = 20  # a family with fewer pairs is skipped (Procrustes on a handful of pairs is noise)
+
+
+@dataclass
 class AlignConfig:
     src_lang: str = "en"
     tgt_lang: str = "es"
@@ -75,12 +89,20 @@ class AlignConfig:
     max_vocab: int = 200_000  # MUSE: words loaded for training / criterion / refinement
     eval_vocab: int | None = None  # (ours) rows searched in evaluation; None: the whole table
     seed: int = 0  # (ours)
-    method: str = "adversarial"  # paper / MUSE: "adversarial" (init, then Procrustes-CSLS refinement); or "selflearning"
-    # (Artetxe et al. 2018: stochastic self-learning after `init`; the cpu preset's default, see `selflearn.py`)
+    method: str = "adversarial"  # paper / MUSE: "adversarial" (init, then Procrustes-CSLS refinement); "selflearning"
+    # (Artetxe et al. 2018: stochastic self-learning after `init`, see `selflearn.py`); or "dictionary-free" (ours, the
+    # cpu preset's default: seeds from spelling, `seeds.py`, each screened by the criterion, the best one self-learnt)
     init: str = "adversarial"  # "adversarial", "identity" (refinement straight from W = I) or "similarity"
     restart_inits: tuple[str, ...] = ()  # inits for restarts after the first try; empty: same init, next seed (ours)
     max_tries: int = 3  # (ours) tries when a run collapses
     similarity_words: int = 4000  # (ours, VecMap's default) words described by their similarity distributions
+    seed_families: tuple[str, ...] = ("identical+numerals", "identical+numerals+orthographic", "similarity")
+    # (ours) dictionary-free: the candidate seeds the referee screens (families of `seeds.py` joined by +)
+    screen_iterations: int = 10  # (ours) dictionary-free: self-learning iterations (first keep probability) per seed
+    # and for the null (a random rotation), so that the referee compares seeds and null at equal effort
+    evaluate_candidates: bool = False  # (ours) after selection, also evaluate every screened seed (for the report)
+    log_test_precision: bool = False  # (ours) log P@1 on the test pairs during self-learning (reads the dictionary
+    # before selection: diagnostics only, never in the default pipeline)
     collapse_null: str = "refined_random"  # (ours) "random": a random rotation; "refined_random": the same, refined
     collapse_margin: float = 0.03  # (ours) collapsed if criterion < null criterion + margin
     criterion_words: int = 10_000  # MUSE: mean_cosine-csls_knn_10-S2T-10000
@@ -89,6 +111,7 @@ class AlignConfig:
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     refinement: RefinementConfig = field(default_factory=RefinementConfig)
     self_learning: SelfLearningConfig = field(default_factory=SelfLearningConfig)
+    seeds: SeedConfig = field(default_factory=SeedConfig)
 
     def resolved_direction(self) -> str:
         direction = self.direction or PAPER_DIRECTIONS.get(self.tgt_lang, "s2t")
@@ -105,25 +128,29 @@ class AlignConfig:
         adv = AdversarialConfig(**data.pop("adversarial", {}))
         ref = RefinementConfig(**data.pop("refinement", {}))
         selflearn = SelfLearningConfig(**data.pop("self_learning", {}))
-        if "restart_inits" in data:
-            data["restart_inits"] = tuple(data["restart_inits"])
+        seeds = SeedConfig(**data.pop("seeds", {}))
+        for key in ("restart_inits", "seed_families"):
+            if key in data:
+                data[key] = tuple(data[key])
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise XnerError(f"unknown alignment config fields: {', '.join(sorted(unknown))}")
-        return cls(adversarial=adv, refinement=ref, self_learning=selflearn, **data)
+        return cls(adversarial=adv, refinement=ref, self_learning=selflearn, seeds=seeds, **data)
 
 
 # What the cpu preset changes relative to MUSE, field by field (the README / results quote this).
 PRESET_CHANGES: dict[str, dict[str, Any]] = {
     "muse": {},
     "cpu": {
-        # Artetxe et al. (2018)'s robust self-learning instead of adversarial training: MUSE's adversarial step
-        # collapses on every pair of the shared tables (results/align.md); `--method adversarial` brings it back.
-        "method": "selflearning",  # MUSE: adversarial
-        "init": "similarity",  # VecMap: similarity-distribution seed dictionary over 4000 words
+        # Dictionary-free seeds from spelling (identical strings, numerals, cognates) and Artetxe et al. (2018)'s
+        # robust self-learning instead of adversarial training: MUSE's adversarial step and the fully unsupervised
+        # similarity seed collapse on every pair of the shared tables (results/align.md); `--method adversarial`
+        # and `--method similarity` bring them back.
+        "method": "dictionary-free",  # MUSE: adversarial
+        "init": "similarity",  # (the `similarity` family of the referee; VecMap: similarity distributions, 4000 words)
         "restart_inits": ("similarity",),  # (ours) a restart re-runs the stochastic loop with the next seed
-        "max_tries": 2,  # (ours) default 3
+        "max_tries": 2,  # (ours) default 3; dictionary-free: the next-best screened seed is the restart
         "max_vocab": 10_000,  # criterion over the self-learning vocabulary, read off its matrix (MUSE: 200k)
         "self_learning.cutoff": 10_000,  # VecMap: 20,000 (one 20k x 20k matrix costs ~10 s per iteration here)
         "self_learning.stochastic_interval": 50,  # VecMap
@@ -150,16 +177,22 @@ METHOD_CHANGES: dict[tuple[str, str], dict[str, Any]] = {
         "adversarial.batch_size": 64,  # MUSE: 32
         "adversarial.dis_hid_dim": 256,  # MUSE: 2048 (the discriminator MLP is the CPU cost: ~25x fewer flops)
     },
+    ("cpu", "selflearning"): {"method": "selflearning"},  # the previous cpu default: similarity init + self-learning
     ("muse", "selflearning"): {"method": "selflearning", "init": "similarity", "restart_inits": ("similarity",)},
+    ("muse", "dictionary-free"): {"method": "dictionary-free"},
 }
+# `--method` names: `similarity` is the fully unsupervised self-learning (similarity-distribution init).
+METHOD_ALIASES = {"similarity": "selflearning"}
+METHOD_NAMES = ("dictionary-free", "adversarial", "similarity", "selflearning")
 
 
 def preset(name: str, method: str | None = None, **overrides: Any) -> AlignConfig:
     """The preset's config; `method` switches the unsupervised method with the fields that go with it."""
     if name not in PRESET_CHANGES:
         raise XnerError(f"unknown preset {name!r} (known: {', '.join(PRESET_CHANGES)})")
-    if method is not None and method not in ("adversarial", "selflearning"):
-        raise XnerError(f"unknown method {method!r} (adversarial or selflearning)")
+    if method is not None and method not in METHOD_NAMES:
+        raise XnerError(f"unknown method {method!r} (known: dictionary-free, adversarial, similarity)")
+    method = METHOD_ALIASES.get(method, method) if method is not None else None
     config = AlignConfig(preset=name)
     changes = dict(PRESET_CHANGES[name])
     if method is not None and method != changes.get("method", config.method):

@@ -2,16 +2,19 @@
 
 `load_mapping(dir)` reads what `xner align --out DIR` wrote; `mapped_tables`
 puts a source and a target table into one shared space, either the space W
-was trained into (default) or the other one through W^-1.
+was trained into (default) or the other one through W^-1, after checking that
+they are the tables W was fitted on (`fingerprint.py`; issue 19 item 8).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from xner.align.fingerprint import check_tables
 from xner.embeddings.normalize import normalize_embeddings
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError
@@ -33,6 +36,9 @@ class Mapping:
     src_means: list[np.ndarray] = field(default_factory=list)  # (D,) per `center` step, from the full table
     tgt_means: list[np.ndarray] = field(default_factory=list)
     W_inv: np.ndarray | None = None  # (D, D); computed when absent
+    tables: dict | None = None  # role ("src", "tgt") -> `fingerprint.table_fingerprint` of the tables W was fitted on
+    family: str = ""  # what started W (e.g. "dictionary-free (identical strings + numerals)")
+    source: str | None = None  # the folder it was loaded from (for error messages)
 
     def __post_init__(self) -> None:
         if self.direction not in ("s2t", "t2s"):
@@ -61,9 +67,11 @@ def save_mapping(mapping: Mapping, out_dir: str | Path) -> None:
         "direction": mapping.direction,
         "normalize": mapping.normalize,
         "orthogonality_error": mapping.orthogonality_error,
+        "family": mapping.family,
+        "tables": mapping.tables,
     }
     with atomic_path(out_dir / MAPPING_FILE) as tmp:
-        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp), metadata={k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()})
     write_json_atomic(out_dir / MAPPING_META, meta)
 
 
@@ -85,6 +93,11 @@ def load_mapping(path: str | Path) -> Mapping:
     if missing or "W" not in tensors:
         raise XnerError(f"mapping file lacks {', '.join(sorted(missing)) or 'W'}", file)
 
+    try:
+        tables = json.loads(meta["tables"]) if meta.get("tables") else None
+    except json.JSONDecodeError:
+        raise XnerError("mapping file has a damaged `tables` fingerprint entry", file) from None
+
     def means(side: str) -> list[np.ndarray]:
         return [tensors[f"{side}_mean_{i}"] for i in range(sum(k.startswith(f"{side}_mean_") for k in tensors))]
 
@@ -97,6 +110,9 @@ def load_mapping(path: str | Path) -> Mapping:
         normalize=meta["normalize"],
         src_means=means("src"),
         tgt_means=means("tgt"),
+        tables=tables if isinstance(tables, dict) else None,
+        family=meta.get("family", ""),
+        source=str(file.parent),
     )
 
 
@@ -119,6 +135,9 @@ def mapped_tables(
     direction = direction or mapping.direction
     if direction not in ("s2t", "t2s"):
         raise XnerError(f"direction must be s2t or t2s, not {direction!r}")
+    folder = mapping.source or f"runs/align/{mapping.src_lang}-{mapping.tgt_lang}"
+    check_tables(mapping.tables, {"src": src_table, "tgt": tgt_table}, Path(folder) / MAPPING_FILE,
+                 f"`xner align --src {mapping.src_lang} --tgt {mapping.tgt_lang} --out {folder}`")
     src = normalized(src_table, mapping, "src")  # (Ns, D)
     tgt = normalized(tgt_table, mapping, "tgt")  # (Nt, D)
     forward = mapping.W if direction == mapping.direction else mapping.W_inv  # maps the side named by `direction`

@@ -1,6 +1,7 @@
-"""The unsupervised pipeline: initialise W, improve it (MUSE: Procrustes-CSLS refinement after adversarial
-training; or Artetxe et al.'s stochastic self-learning after the similarity-distribution init), keep the best
-W by the unsupervised criterion, detect collapse from that criterion alone, and restart when needed.
+"""The pipeline without a dictionary: initialise W (dictionary-free seeds from spelling screened by the criterion;
+or the fully unsupervised starts), improve it (MUSE: Procrustes-CSLS refinement after adversarial training; or
+Artetxe et al.'s stochastic self-learning), keep the best W by the unsupervised criterion, detect collapse from
+that criterion alone, and restart when needed.
 
 Also the reference modes (`supervised_alignment`): Procrustes on a dictionary
 file or on identical strings. They use bilingual signal and are reported only
@@ -9,6 +10,7 @@ as an upper bound / a baseline.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,17 +25,19 @@ from xner.align.criterion import mean_cosine
 from xner.align.csls import csls_neighbourhoods, unit
 from xner.align.dictionary import DictionaryFile, induce_dictionary, read_dictionary
 from xner.align.evaluate import translation_precision
+from xner.align.fingerprint import table_fingerprint
 from xner.align.init import similarity_init
 from xner.align.mapping import Mapping
 from xner.embeddings.normalize import normalize_embeddings
 from xner.align.procrustes import procrustes
+from xner.align.seeds import combine, family_label, parse_families, spelling_seed
 from xner.align.selflearn import Neighbours, SimilarityEngine, criterion_from, self_learning
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError
 
 LogFn = Callable[[dict], None]
 INITS = ("adversarial", "identity", "similarity")
-METHODS = ("adversarial", "selflearning")
+METHODS = ("adversarial", "selflearning", "dictionary-free")
 
 
 @dataclass
@@ -71,6 +75,8 @@ class AlignResult:
     log: list[dict] = field(default_factory=list)
     evaluation: dict | None = None
     seconds: float = 0.0
+    family: str = ""  # what started the kept W: "dictionary-free (identical strings + numerals)", "similarity init", ...
+    candidates: list[dict] = field(default_factory=list)  # dictionary-free: every screened seed (the referee's view)
 
 
 def prepare(src_table: EmbeddingTable, tgt_table: EmbeddingTable, config: AlignConfig) -> Spaces:
@@ -191,8 +197,9 @@ def align(
     log: LogFn | None = None,
     progress=None,
 ) -> AlignResult:
-    """Unsupervised alignment (no dictionary, no identical strings); `dictionary` is used for evaluation and for
-    logging-only P@1 during self-learning, never for selection."""
+    """Alignment without a dictionary: `config.method` "dictionary-free" (seeds from spelling, the cpu default),
+    "selflearning" or "adversarial" (fully unsupervised). `dictionary` is opened only for the evaluation after
+    selection (and, with `log_test_precision`, for logging-only P@1 during self-learning)."""
     start = time.time()
     entries: list[dict] = []
 
@@ -207,9 +214,9 @@ def align(
         raise XnerError(f"unknown method {config.method!r} (known: {', '.join(METHODS)})")
     spaces = prepare(src_table, tgt_table, config)
     dim = spaces.src.shape[1]
-    engine = _engine(spaces, config) if config.method == "selflearning" else None
+    engine = _engine(spaces, config) if config.method in ("selflearning", "dictionary-free") else None
     monitor = None
-    if engine is not None and dictionary is not None:
+    if engine is not None and dictionary is not None and config.log_test_precision:
         monitor = _test_monitor(spaces, read_dictionary(dictionary, src_table.index, tgt_table.index),
                                 config.self_learning.cutoff)
     # Null model for collapse detection: what the criterion reaches from a random rotation (optionally after the
@@ -220,8 +227,10 @@ def align(
     if config.collapse_null == "refined_random" and engine is not None:
         # The whole stochastic loop from the random rotation: self-learning from a wrong start climbs the criterion
         # for as long as it runs (en-es: 0.37 after 5 iterations, 0.41 after 90), so only an equal-effort null is fair.
+        # Dictionary-free: the null gets what each seed gets before the referee judges it (the screen).
+        null_iterations = config.screen_iterations if config.method == "dictionary-free" else None
         self_learning(engine, rotation, config.self_learning, config.seed + 10_000, probe.scorer(engine),
-                      lambda e: emit({**e, "stage": "null-refinement"}), monitor)
+                      lambda e: emit({**e, "stage": "null-refinement"}), monitor, max_iterations=null_iterations)
     elif config.collapse_null == "refined_random":
         _refine(spaces, config, rotation, probe, lambda e: emit({**e, "stage": "null-refinement"}), -1)
     elif config.collapse_null != "random":
@@ -231,6 +240,39 @@ def align(
     emit({"stage": "baseline", "random_rotation_criterion": round(random_value, 5),
           "null_criterion": round(null_value, 5), "collapse_below": round(threshold, 5)})
 
+    if config.method == "dictionary-free":
+        tries, best, candidates = _dictionary_free(spaces, src_table, tgt_table, config, engine, threshold, emit, progress)
+    else:
+        tries, best = _unsupervised_tries(spaces, config, engine, threshold, monitor, emit, progress)
+        candidates = []
+    family = next(t["family"] for t in tries if t["criterion"] == round(best[0], 5))
+    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
+                      tables=_fingerprints(src_table, tgt_table), family=family)
+    collapsed = all(t["collapsed"] for t in tries) if config.method == "dictionary-free" else bool(best[0] < threshold)
+    result = AlignResult(mapping, best[0], collapsed, null_value, tries, entries, family=family,
+                         candidates=candidates)
+    emit({"stage": "selected", "family": family, "criterion": round(best[0], 5), "collapsed": result.collapsed})
+    if dictionary is not None:  # evaluation only: everything above is fixed before the dictionary is opened
+        result.evaluation = evaluate_mapping(spaces, best[1], src_table, tgt_table, dictionary, config.eval_vocab)
+        emit({"stage": "evaluation", **result.evaluation})
+        if config.evaluate_candidates:
+            for cand in candidates:
+                if "W" in cand:
+                    same = cand["W"] is best[1]  # the kept one: already evaluated
+                    ev = result.evaluation if same else evaluate_mapping(spaces, cand["W"], src_table, tgt_table,
+                                                                         dictionary, config.eval_vocab)
+                    cand["evaluation"] = {m: ev[m]["P@1"] for m in ("csls_knn_10", "nn") if m in ev}
+    for cand in candidates:
+        cand.pop("W", None)
+    result.seconds = round(time.time() - start, 1)
+    return result
+
+
+def _unsupervised_tries(spaces: Spaces, config: AlignConfig, engine: SimilarityEngine | None, threshold: float,
+                        monitor, emit: LogFn, progress) -> tuple[list[dict], tuple[float, np.ndarray]]:
+    """The fully unsupervised methods: an init (adversarial, identity, similarity), then refinement or self-learning."""
+    dim = spaces.src.shape[1]
     tries: list[dict] = []
     best: tuple[float, np.ndarray] | None = None
     for try_no in range(max(1, config.max_tries)):
@@ -258,22 +300,95 @@ def align(
             W = _refine(spaces, config, W, selector, emit, try_no)
         value = selector.best_value
         collapsed = bool(value < threshold)
-        tries.append({"try": try_no, "init": init, "seed": seed, "criterion": round(value, 5), "collapsed": collapsed,
-                      "seconds": round(time.time() - t0, 1)})
+        tries.append({"try": try_no, "init": init, "family": f"{init} init", "seed": seed, "criterion": round(value, 5),
+                      "collapsed": collapsed, "seconds": round(time.time() - t0, 1)})
         emit({"stage": "try", **tries[-1]})
         if best is None or value > best[0]:
             best = (value, W)
         if not collapsed:
             break
     assert best is not None
-    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
-                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
-    result = AlignResult(mapping, best[0], bool(best[0] < threshold), null_value, tries, entries)
-    if dictionary is not None:
-        result.evaluation = evaluate_mapping(spaces, best[1], src_table, tgt_table, dictionary, config.eval_vocab)
-        emit({"stage": "evaluation", **result.evaluation})
-    result.seconds = round(time.time() - start, 1)
-    return result
+    return tries, best
+
+
+def seed_pairs(families: tuple[str, ...], spaces: Spaces, src_table: EmbeddingTable, tgt_table: EmbeddingTable,
+               config: AlignConfig) -> np.ndarray:
+    """[from row, to row] pairs of a seed combination (`seeds.py`); `similarity` adds the similarity-init pairs."""
+    pairs = spelling_seed(families, src_table.words, tgt_table.words, config.seeds)  # (P, 2) English row, XX row
+    oriented = pairs if spaces.direction == "s2t" else pairs[:, ::-1]
+    if "similarity" in families:
+        n = config.max_vocab
+        _, similar = similarity_init(spaces.from_side[:n], unit(spaces.to_side[:n]), config.similarity_words, config.csls_knn)
+        oriented = similar if families == ("similarity",) else combine(oriented, similar)
+    return np.ascontiguousarray(oriented)
+
+
+def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: EmbeddingTable, config: AlignConfig,
+                     engine: SimilarityEngine, threshold: float, emit: LogFn, progress
+                     ) -> tuple[list[dict], tuple[float, np.ndarray], list[dict]]:
+    """The label-free referee: screen every seed family (Procrustes on its pairs, then the loop's first
+    `screen_iterations`), rank them by the unsupervised criterion, finish the loop from the best one, and restart
+    from the next-best when the criterion says it collapsed. Reads no dictionary file."""
+    sl = config.self_learning
+    candidates: list[dict] = []
+    seen: dict[bytes, str] = {}  # seed dictionary -> the family that had it first
+    for number, spec in enumerate(config.seed_families):
+        families = parse_families(spec)
+        t0 = time.time()
+        pairs = seed_pairs(families, spaces, src_table, tgt_table, config)
+        cand = {"seeds": spec, "family": family_label(families), "pairs": int(len(pairs))}
+        key = np.unique(pairs, axis=0).tobytes()
+        if len(pairs) < config.seeds.min_pairs or key in seen:
+            # (en-ar: the orthographic seed finds nothing across scripts, so it would repeat identical+numerals)
+            cand["skipped"] = f"fewer than {config.seeds.min_pairs} pairs" if key not in seen else f"same pairs as {seen[key]}"
+            emit({"stage": "screen", **cand})
+            candidates.append(cand)
+            continue
+        seen[key] = spec
+        selector = Selector(spaces.from_side, spaces.to_side, config)
+        W = procrustes(spaces.from_side, spaces.to_side, pairs)
+        seed = config.seed + number
+        W = self_learning(engine, W, sl, seed, selector.scorer(engine),
+                          lambda e: emit({"seeds": spec, **e, "stage": "screen"}), max_iterations=config.screen_iterations)
+        cand.update(screen_criterion=round(selector.best_value, 5), seconds=round(time.time() - t0, 1))
+        emit({"stage": "screen", **cand})
+        candidates.append({**cand, "selector": selector, "last_W": W, "seed": seed})
+    ranked = sorted((c for c in candidates if "selector" in c), key=lambda c: -c["screen_criterion"])
+    if not ranked:
+        raise XnerError("no seed family found enough pairs (seed_families: " + ", ".join(config.seed_families) + ")")
+    # the rest of the stochastic schedule: the screen spent the first keep probability
+    rest = dataclasses.replace(sl, stochastic_initial=min(1.0, sl.stochastic_initial * sl.stochastic_multiplier))
+    tries: list[dict] = []
+    best: tuple[float, np.ndarray] | None = None
+    for try_no, cand in enumerate(ranked[: max(1, config.max_tries)]):
+        t0 = time.time()
+        selector = cand["selector"]
+        task = progress(f"self-learning from {cand['seeds']}", None) if progress else None
+        self_learning(engine, cand["last_W"], rest, cand["seed"], selector.scorer(engine),
+                      lambda e: emit({"try": try_no, "seeds": cand["seeds"], **e}), progress=task)
+        value = selector.best_value
+        # collapse is judged at equal effort: the screened criterion against the null after as many iterations
+        tries.append({"try": try_no, "seeds": cand["seeds"], "family": cand["family"], "seed": cand["seed"],
+                      "criterion": round(value, 5), "screen_criterion": cand["screen_criterion"],
+                      "collapsed": bool(cand["screen_criterion"] < threshold),
+                      "seconds": round(time.time() - t0 + cand["seconds"], 1)})
+        emit({"stage": "try", **tries[-1]})
+        if best is None or (not tries[-1]["collapsed"], value) > best[2:]:
+            best = (value, selector.best_W, not tries[-1]["collapsed"], value)
+        cand["W"] = selector.best_W
+        if not tries[-1]["collapsed"]:
+            break
+    for cand in candidates:
+        if "selector" in cand and "W" not in cand:
+            cand["W"] = cand["selector"].best_W
+        for key in ("selector", "last_W", "seed"):
+            cand.pop(key, None)
+    assert best is not None
+    return tries, best[:2], candidates
+
+
+def _fingerprints(src_table: EmbeddingTable, tgt_table: EmbeddingTable) -> dict:
+    return {"src": table_fingerprint(src_table), "tgt": table_fingerprint(tgt_table)}
 
 
 def evaluate_mapping(spaces: Spaces, W: np.ndarray, src_table: EmbeddingTable, tgt_table: EmbeddingTable,
@@ -304,9 +419,10 @@ def supervised_alignment(
     selector = Selector(spaces.from_side, spaces.to_side, config)
     value = selector.score(W)
     mapping = Mapping(W=W, src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
-                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means)
+                      normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
+                      tables=_fingerprints(src_table, tgt_table), family=f"{mode} (reference: bilingual signal)")
     entries = [{"stage": mode, "pairs": int(len(pairs)), "criterion": round(value, 5)}]
-    result = AlignResult(mapping, value, False, None, [], entries)
+    result = AlignResult(mapping, value, False, None, [], entries, family=mapping.family)
     if dictionary is not None:
         result.evaluation = evaluate_mapping(spaces, W, src_table, tgt_table, dictionary, config.eval_vocab)
     result.seconds = round(time.time() - start, 1)

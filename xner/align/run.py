@@ -94,9 +94,11 @@ def run_alignment(
         "method": config.method if mode == "unsupervised" else None,
         "direction": result.mapping.direction, "seed": config.seed, "criterion": round(result.criterion, 5),
         "null_criterion": result.null_criterion, "collapsed": result.collapsed, "tries": result.tries,
+        "family": result.family, "candidates": result.candidates,
         "train_dictionary": str(train_dictionary) if mode == "supervised" else None,
         "evaluation": result.evaluation, "seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1), "machine": machine(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # the machine is shared: wall time depends on it
     }
     write_json_atomic(out_dir / "result.json", summary)
     return result

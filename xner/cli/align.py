@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-align_app = typer.Typer(help="Cross-lingual embedding mapping (stochastic self-learning or MUSE adversarial + Procrustes-CSLS).")
+align_app = typer.Typer(help="Cross-lingual embedding mapping without a dictionary (default: dictionary-free seeds from "
+                        "spelling + stochastic self-learning; or MUSE adversarial + Procrustes-CSLS).")
 
 
 def _parse_value(text: str):
@@ -25,8 +26,12 @@ def align(
     tgt: Optional[str] = typer.Option(None, help="Target language: es, nl, de, ar, fi."),
     out: Optional[Path] = typer.Option(None, help="Output folder (mapping, config, log, eval)."),
     preset: str = typer.Option("cpu", help="cpu (minutes on 2 cores) or muse (MUSE's defaults: hours)."),
-    method: Optional[str] = typer.Option(None, help="Unsupervised method: selflearning (cpu default: Artetxe et al. 2018) or adversarial (MUSE; muse default)."),
-    mode: str = typer.Option("unsupervised", help="unsupervised | supervised (train dictionary) | identical (identical strings)."),
+    method: Optional[str] = typer.Option(
+        None, help="dictionary-free (cpu default: seeds from spelling - identical strings, numerals, cognates - screened "
+        "by the unsupervised criterion, then self-learning; weak supervision, no dictionary), similarity (fully "
+        "unsupervised: similarity-distribution init + self-learning) or adversarial (MUSE; muse default)."),
+    mode: str = typer.Option("unsupervised", help="unsupervised (no dictionary: --method) | supervised (train dictionary, "
+                             "a reference only) | identical (Procrustes on identical strings, a reference only)."),
     direction: Optional[str] = typer.Option(None, help="s2t (en into target space) or t2s; default: the paper's per language."),
     seed: int = typer.Option(0, help="Random seed."),
     max_tries: Optional[int] = typer.Option(None, help="Restarts allowed when the criterion says the run collapsed."),
@@ -76,7 +81,7 @@ def align(
                                progress=progress, echo=echo)
     ev = result.evaluation or {}
     if ev.get("csls_knn_10"):
-        console.print(f"[bold]{src}-{tgt} {mode}[/bold]: P@1 CSLS {ev['csls_knn_10']['P@1']} NN {ev['nn']['P@1']} "
+        console.print(f"[bold]{src}-{tgt} {result.family or mode}[/bold]: P@1 CSLS {ev['csls_knn_10']['P@1']} NN {ev['nn']['P@1']} "
                       f"on {ev['queries']} in-vocabulary test words; criterion {result.criterion:.4f}; "
                       f"{'COLLAPSED' if result.collapsed else 'ok'}; {result.seconds:.0f}s -> {out}")
 
