@@ -18,8 +18,8 @@ N_WORDS = 4000
 
 
 @pytest.fixture(scope="module")
-def rotated_pair(shared_data, tmp_path_factory):
-    src = load_embeddings("en", max_vocab=N_WORDS)
+def rotated_pair(ner_data, tmp_path_factory):
+    src = load_embeddings(str(ner_data / "emb" / "en.npy"), max_vocab=N_WORDS)  # shared table, else the shipped one
     vectors = src.float32()  # (N, D)
     rng = np.random.default_rng(7)
     rotation = random_rotation(src.dim, seed=3)
