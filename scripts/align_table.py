@@ -225,7 +225,7 @@ def markdown(data: dict) -> str:
         ceiling = _both(sup) if sup else "%.1f (%.1f) (README)" % README_SUPERVISED[row["lang"]]
         ceiling_p1 = sup["evaluation"]["csls_knn_10"]["P@1"] if sup else README_SUPERVISED[row["lang"]][0]
         if not uns:
-            state = "still running" if (Path(data["runs"]) / row["pair"] / "log.jsonl").is_file() else "not run"
+            state = "stopped unfinished (log only, no result.json)" if (Path(data["runs"]) / row["pair"] / "log.jsonl").is_file() else "not run"
             lines.append(f"| {row['pair']} | - | {state} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | - | - | - | - | - | - |")
             continue
         kept = next((t for t in uns["tries"] if not t["collapsed"]), uns["tries"][0])
