@@ -1,6 +1,6 @@
 """`xner demo`: the whole pipeline on the embedded bundle (`xner/demo_data/`), with zero downloads.
 
-Why: a newcomer should see unsupervised alignment -> source model -> Cross-Augmented ->
+Why: a newcomer should see dictionary-free alignment -> source model -> Cross-Augmented ->
 Spanish F1 -> tagged sentence in minutes, before touching the full data. The bundle is tiny
 (see `demo_data/SOURCE.md`), so the scores show that the pipeline works, not what the
 method reaches on the full data.
@@ -85,7 +85,7 @@ class DemoConfig:
 
     seed: int = 1  # (ours)
     threads: int = 1  # (ours) torch/faiss threads; 1 avoids thread oversubscription on a shared 2-core machine
-    align_mode: str = "unsupervised"  # paper; "identical" / "supervised" use bilingual signal (reference only)
+    align_mode: str = "unsupervised"  # xner align's dictionary-free default; "identical" / "supervised": reference only
     align_preset: str = "cpu"  # xner.align preset (the CPU budget of the alignment stage)
     align_overrides: dict = field(default_factory=dict)  # dotted AlignConfig fields, e.g. {"refinement.n_iterations": 2}
     source_epochs: int = 3  # (ours; paper: 30) epochs of Source-Mono and of the Cross-Word source model
@@ -248,7 +248,9 @@ ALIGN_MODES = ("unsupervised", "identical", "supervised")
 def _align(bundle: DemoBundle, config: DemoConfig, out_dir: Path, reporter: DemoReporter) -> tuple[dict, dict]:
     """Map English into the Spanish space with `xner.align` on the bundle's tables; P@1 on the bundle's test pairs.
 
-    `unsupervised` is the paper's setting; `identical` (identical strings as seed pairs) and `supervised`
+    `unsupervised` is `xner align`'s default, dictionary-free (seeds from spelling, then self-learning; no
+    dictionary file: weak supervision, not the paper's adversarial setting); `identical` (identical strings
+    as seed pairs, plain Procrustes) and `supervised`
     (Procrustes on the bundle's MUSE training pairs) use bilingual signal and exist for comparison only.
     """
     from xner.align.config import preset

@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
         epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs of the English source models."),
         iterations: Optional[int] = typer.Option(None, "--iterations", help="Cross-Augmented outer iterations."),
         threads: int = typer.Option(1, "--threads", help="CPU threads for torch and faiss."),
-        align: str = typer.Option("unsupervised", "--align", help="unsupervised (the paper's setting); identical or "
+        align: str = typer.Option("unsupervised", "--align", help="unsupervised: xner align's default, dictionary-free "
+                                  "(seeds from spelling: identical strings, numerals, cognates; no dictionary file; "
+                                  "weak supervision, not the paper's adversarial setting); identical or "
                                   "supervised use bilingual signal (identical strings / the bundle's MUSE training "
                                   "pairs) and exist only for comparison."),
         sentence: Optional[str] = typer.Option(None, "--sentence", help="Spanish text to tag at the end."),

@@ -46,7 +46,7 @@ def transfer_command(
     method: Optional[str] = typer.Option(None, "--method", help="cross-word, cross-shared or cross-augmented "
                                          "(default: cross-shared, the best label-free method in our results)."),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="Folder of `xner align --out` (default: run the "
-                                           "unsupervised alignment on the two tables)."),
+                                           "dictionary-free alignment (`xner align` default) on the two tables)."),
     source_dev: Optional[Path] = typer.Option(None, "--source-dev", help="English dev CoNLL file for selection "
                                               "(default: hold out the last 10% of --source)."),
     target_test: Optional[Path] = typer.Option(None, "--target-test", help="Labelled target CoNLL file, scored for "

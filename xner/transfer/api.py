@@ -1,8 +1,8 @@
 """`transfer(...)`: English labels + raw target text + two embedding tables -> ONE saved target tagger.
 
 What `xner transfer` runs, step by step (each step resumes from the work folder `<out>/run/`):
-1. the mapping: the given `xner align` folder, or the alignment stage's default (unsupervised, no
-   dictionary) run on the two tables and saved to `<out>/run/mapping/`;
+1. the mapping: the given `xner align` folder, or the alignment stage's default (dictionary-free: seeds from
+   spelling, then self-learning; no dictionary file) run on the two tables and saved to `<out>/run/mapping/`;
 2. the shared space of the two tables under that mapping (`xner.transfer.spaces.shared_space_of`);
 3. the base tagger(s) on the English labels, each selected on English dev (`src-dev`: no target label is
    read anywhere): the method's own for Cross-Word / Cross-Shared; for Cross-Augmented the candidates of
@@ -84,12 +84,15 @@ def ensure_mapping(inputs: TransferInputs, mapping: Path | None, work: Path, see
     from xner.align.config import preset
 
     config = preset("cpu", src_lang=SOURCE_LANG, tgt_lang=inputs.target_lang, seed=seed)
-    _say(echo, f"aligning en-{inputs.target_lang} embeddings (unsupervised, no dictionary; `xner align` default)")
+    _say(echo, f"aligning en-{inputs.target_lang} embeddings (`xner align` default: dictionary-free, no dictionary file)")
     result = align(inputs.source_table, inputs.target_table, config)
     save_mapping(result.mapping, folder)
-    info = {"source": "xner align default (unsupervised, no dictionary)", "folder": str(folder),
+    info = {"source": "xner align default (no dictionary file)", "family": result.family, "folder": str(folder),
             "preset": "cpu", "criterion": float(result.criterion), "collapsed": bool(result.collapsed),
-            "seconds": result.seconds}
+            "null_criterion": result.null_criterion, "seconds": result.seconds}
+    _say(echo, f"mapping: {result.family}, criterion {result.criterion:.3f} vs null "
+               f"{result.null_criterion if result.null_criterion is None else round(result.null_criterion, 3)}"
+               f"{' - COLLAPSED: the transfer has nothing to carry the labels across' if result.collapsed else ''}")
     write_json_atomic(info_path, info)
     return folder, info
 
