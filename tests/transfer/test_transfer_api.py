@@ -228,3 +228,13 @@ def test_sigkilled_transfer_command_resumes_to_the_same_model(demo, mapping_dir,
     report_a = json.loads((tmp_path / "a" / "report.json").read_text())
     report_b = json.loads((tmp_path / "b" / "report.json").read_text())
     assert report_a["augmented"] == report_b["augmented"]
+
+
+def test_align_set_overrides_are_checked_before_any_work(tmp_path, run_cli):
+    args = ["transfer", "--source", D / "en.train.conll", "--target-text", D / "es.unlabeled.txt", "--target-lang",
+            "es", "--source-emb", "demo:en", "--target-emb", "demo:es", "--out", tmp_path / "model"]
+    code, _, stderr = run_cli(*args, "--align-set", "no-equals-sign")
+    assert code == 2 and "--align-set expects key=value" in stderr and "Traceback" not in stderr
+    code, _, stderr = run_cli(*args, "--align-set", "self_learning.no_such_field=3")
+    assert code == 2 and "no_such_field" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "model" / "config.json").exists()

@@ -12,7 +12,8 @@ align_app = typer.Typer(help="Cross-lingual embedding mapping without a dictiona
                         "spelling + stochastic self-learning; or MUSE adversarial + Procrustes-CSLS).")
 
 
-def _parse_value(text: str):
+def parse_value(text: str):
+    """A `--set` value: JSON when it parses (numbers, booleans, lists), else the string."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -62,7 +63,7 @@ def align(
         key, sep, value = item.partition("=")
         if not sep:
             raise XnerError(f"--set expects key=value, got {item!r}")
-        overrides[key.strip()] = _parse_value(value.strip())
+        overrides[key.strip()] = parse_value(value.strip())
     config = make_preset(preset, method, **overrides)
     console = Console(stderr=True)
 

@@ -12,6 +12,9 @@ from typing import Optional
 
 import typer
 
+from xner.cli.align import parse_value
+from xner.errors import XnerError
+
 
 def _table(spec: str):
     """A table spec: a shared language name (`en`), a `.vec`/`.npy` path, or `demo:LANG` (the shipped bundle)."""
@@ -61,6 +64,9 @@ def transfer_command(
     direction: Optional[str] = typer.Option(None, help="s2t or t2s (default: the paper's per language)."),
     tokenize: bool = typer.Option(False, "--tokenize", help="Tokenise --target-text with xner's tokenizer "
                                   "(default: split on whitespace)."),
+    align_set: Optional[list[str]] = typer.Option(None, "--align-set", help="Without --mapping: override a field of "
+                                                  "the alignment config, as `xner align --set` (repeatable), e.g. "
+                                                  "self_learning.stage_iterations=3 for small tables."),
     seed: int = typer.Option(1, help="Random seed."),
     threads: int = typer.Option(1, help="Torch CPU threads."),
     encoding: str = typer.Option("utf-8", help="Encoding of the input files."),
@@ -91,8 +97,15 @@ def transfer_command(
     budget = Budget(**{k: v for k, v in cuts.items() if v is not None})
     changes = {"patience": patience, "base": base}
     augment = AugmentConfig(**{k: v for k, v in changes.items() if v is not None})
+    align_overrides = {}
+    for item in align_set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise XnerError(f"--align-set expects key=value, got {item!r}")
+        align_overrides[key.strip()] = parse_value(value.strip())
     report = transfer(inputs, out, method or DEFAULT_METHOD, mapping, budget, augment, seed, direction,
-                      show_progress=sys.stderr.isatty(), echo=lambda text: console.print(text))
+                      show_progress=sys.stderr.isatty(), echo=lambda text: console.print(text),
+                      align_overrides=align_overrides)
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return

@@ -21,7 +21,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from xner.data.conll import Sentence
 from xner.embeddings.table import EmbeddingTable
@@ -68,8 +68,10 @@ def _say(echo: Callable[[str], None] | None, text: str) -> None:
         echo(text)
 
 
-def ensure_mapping(inputs: TransferInputs, mapping: Path | None, work: Path, seed: int, echo=None) -> tuple[Path, dict]:
-    """The mapping folder to use and how it was obtained."""
+def ensure_mapping(inputs: TransferInputs, mapping: Path | None, work: Path, seed: int, echo=None,
+                   align_overrides: Mapping[str, Any] | None = None) -> tuple[Path, dict]:
+    """The mapping folder to use and how it was obtained. `align_overrides`: dotted `AlignConfig` fields on top
+    of the `cpu` preset (`xner align --set` syntax), e.g. a shorter loop for small tables."""
     from xner.align.mapping import save_mapping
     from xner.align.pipeline import align
 
@@ -83,12 +85,13 @@ def ensure_mapping(inputs: TransferInputs, mapping: Path | None, work: Path, see
         return folder, json.loads(info_path.read_text(encoding="utf-8"))
     from xner.align.config import preset
 
-    config = preset("cpu", src_lang=SOURCE_LANG, tgt_lang=inputs.target_lang, seed=seed)
+    overrides = dict(align_overrides or {})
+    config = preset("cpu", src_lang=SOURCE_LANG, tgt_lang=inputs.target_lang, seed=seed, **overrides)
     _say(echo, f"aligning en-{inputs.target_lang} embeddings (`xner align` default: dictionary-free, no dictionary file)")
     result = align(inputs.source_table, inputs.target_table, config)
     save_mapping(result.mapping, folder)
     info = {"source": "xner align default (no dictionary file)", "family": result.family, "folder": str(folder),
-            "preset": "cpu", "criterion": float(result.criterion), "collapsed": bool(result.collapsed),
+            "preset": "cpu", "overrides": overrides, "criterion": float(result.criterion), "collapsed": bool(result.collapsed),
             "null_criterion": result.null_criterion, "seconds": result.seconds}
     _say(echo, f"mapping: {result.family}, criterion {result.criterion:.3f} vs null "
                f"{result.null_criterion if result.null_criterion is None else round(result.null_criterion, 3)}"
@@ -100,7 +103,7 @@ def ensure_mapping(inputs: TransferInputs, mapping: Path | None, work: Path, see
 def transfer(inputs: TransferInputs, out: str | Path, method: str = DEFAULT_METHOD, mapping: str | Path | None = None,
              budget: Budget | None = None, augment: AugmentConfig | None = None, seed: int = 1,
              direction: str | None = None, show_progress: bool = True,
-             echo: Callable[[str], None] | None = None) -> dict:
+             echo: Callable[[str], None] | None = None, align_overrides: Mapping[str, Any] | None = None) -> dict:
     """Train the `method` target tagger and save it to `out`; returns the run report (also `out/report.json`)."""
     from xner.model.augmented import load_augmented, save_augmented
     from xner.model.persistence import load_model, save_tagger
@@ -134,7 +137,8 @@ def transfer(inputs: TransferInputs, out: str | Path, method: str = DEFAULT_METH
         "src_dev_source": "given file" if inputs.source_dev is not None
         else f"last {inputs.dev_share:.0%} of the English training file (held out)",
     })
-    mapping_dir, mapping_info = ensure_mapping(inputs, Path(mapping) if mapping else None, work, seed, echo)
+    mapping_dir, mapping_info = ensure_mapping(inputs, Path(mapping) if mapping else None, work, seed, echo,
+                                               align_overrides)
     space = shared_space_of(inputs.source_table, inputs.target_table, inputs.target_lang, mapping_dir,
                             config.space.resolved_direction(inputs.target_lang), budget.max_vocab)
 
