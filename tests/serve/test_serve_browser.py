@@ -73,3 +73,49 @@ def test_page_highlights_the_right_characters_after_emoji(server, spanish):
     seen = tag_in_browser(server, text, lang="es")
     assert not seen["error"], seen["status"]
     assert seen["entities"] == [{"type": e["type"], "text": e["text"]} for e in api["entities"]]
+
+
+@pytest.fixture(scope="module")
+def augmented_model_dir(tmp_path_factory) -> "Path":
+    """A small Cross-Augmented model folder written by the `xner transfer` command on the shipped demo bundle
+    (the dictionary-free default alignment with small-table settings, 1 epoch, 1 iteration)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from xner.data.conll import read_conll, write_conll
+
+    demo = Path(__file__).resolve().parents[2] / "xner" / "demo_data"
+    tmp = tmp_path_factory.mktemp("augmented")
+    write_conll(tmp / "en.conll", read_conll(demo / "en.train.conll")[:200])
+    lines = (demo / "es.unlabeled.txt").read_text(encoding="utf-8").splitlines()[:100]
+    (tmp / "es.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = ["max_tries=1", "max_vocab=3000", "self_learning.cutoff=3000", "self_learning.stage_iterations=2",
+             "screen_iterations=2", 'seed_families=["identical+numerals"]']
+    cmd = [sys.executable, "-c", "from xner.cli import main; main()", "transfer", "--source", str(tmp / "en.conll"),
+           "--target-text", str(tmp / "es.txt"), "--target-lang", "es", "--source-emb", "demo:en", "--target-emb",
+           "demo:es", "--method", "cross-augmented", "--base", "cross-word", "--epochs", "1", "--iterations", "1",
+           "--eval-every", "0", "--max-vocab", "3000", "--out", str(tmp / "model")]
+    for item in small:
+        cmd += ["--align-set", item]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return tmp / "model"
+
+
+def test_page_tags_with_a_cross_augmented_model(augmented_model_dir, chromium):
+    import json
+
+    import httpx
+
+    from xner.serve.process import serve_process, tag_in_browser
+
+    assert json.loads((augmented_model_dir / "config.json").read_text())["kind"] == "xner-augmented-tagger"
+    text = "El presidente de Telefónica , César Alierta , se reunió en Madrid con el Gobierno de Brasil ."
+    with serve_process([f"es={augmented_model_dir}"], []) as url:
+        api = httpx.post(url + "/tag", json={"text": text, "lang": "es"}, trust_env=False)
+        assert api.status_code == 200, api.text
+        seen = tag_in_browser(url, text, lang="es")
+    assert not seen["error"], seen["status"]
+    assert seen["entities"] == [{"type": e["type"], "text": e["text"]} for e in api.json()["entities"]]
+    assert f"{len(api.json()['entities'])} entit" in seen["status"]
