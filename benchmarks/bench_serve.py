@@ -123,6 +123,14 @@ def run_one(model_dir: Path, texts: list[str], args, batching: bool) -> dict:
     return {"url": url, "batching": batching, **result}
 
 
+def benchmark_model(args, tmp: Path) -> tuple[Path, dict]:
+    """`--model DIR` as given, else a model trained for the benchmark in `tmp` (1 epoch, 1,000 Spanish sentences)."""
+    if args.model:
+        return args.model, {"path": str(args.model)}
+    print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
+    return tmp / "model", train_model(tmp, 1000, 20000)
+
+
 def serve_in_thread(tagger, lang: str, source: str, threads: list) -> str:
     """`create_app` with `tagger` on a free loopback port, run by uvicorn in a daemon thread; its base URL."""
     import threading
@@ -164,12 +172,7 @@ def latency_old_vs_new(args) -> None:
     latencies: dict[str, list[float]] = {p: [] for p in paths}
     servers: list = []
     with tempfile.TemporaryDirectory(prefix="xner-bench-latency-") as tmp:
-        if args.model:
-            model_dir, model_info = args.model, {"path": str(args.model)}
-        else:
-            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
-            model_info = train_model(Path(tmp), 1000, 20000)
-            model_dir = Path(tmp) / "model"
+        model_dir, model_info = benchmark_model(args, Path(tmp))
         urls = {p: serve_in_thread(Predictor(load_model(model_dir), fast=p == "new"), "es", str(model_dir), servers)
                 for p in paths}
         try:
@@ -336,12 +339,7 @@ def main() -> None:
     texts = [" ".join(s.tokens) for s in list(load_split("es", "dev"))[: args.sentences]]
     tokens = [len(t.split()) for t in texts]
     with tempfile.TemporaryDirectory(prefix="xner-bench-serve-") as tmp:
-        if args.model:
-            model_dir, model_info = args.model, {"path": str(args.model)}
-        else:
-            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
-            model_info = train_model(Path(tmp), 1000, 20000)
-            model_dir = Path(tmp) / "model"
+        model_dir, model_info = benchmark_model(args, Path(tmp))
         runs = {}
         for batching in (True, False):
             name = "batching" if batching else "no_batching"
@@ -387,12 +385,7 @@ def main_memory(args) -> None:
     load_before = os.getloadavg()
     words = sorted({w for s in load_split("es", "dev") for w in s.tokens})
     with tempfile.TemporaryDirectory(prefix="xner-bench-serve-") as tmp:
-        if args.model:
-            model_dir, model_info = args.model, {"path": str(args.model)}
-        else:
-            print("training the benchmark model (1 epoch on 1,000 Spanish sentences)...", file=sys.stderr)
-            model_info = train_model(Path(tmp), 1000, 20000)
-            model_dir = Path(tmp) / "model"
+        model_dir, model_info = benchmark_model(args, Path(tmp))
         print(f"memory: {args.memory_requests} requests from {args.concurrency} threads...", file=sys.stderr)
         result = memory_check(model_dir, words, args)
     cache = os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY")
