@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
 
 # Criterion per adversarial epoch / refinement iteration of the unsupervised runs
-# (made by `python scripts/align_table.py --langs XX --modes unsupervised`, see results/align.json).
+# (made by `xner align table --langs XX --modes unsupervised`, see results/align.json).
 xner plot align --align-root runs/align
 
 # Fig. 2: Cross-Shared source models of the e1-a2-u2000 grid on the supervised reference mappings

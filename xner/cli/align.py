@@ -87,6 +87,15 @@ def align(
                       f"{'COLLAPSED' if result.collapsed else 'ok'}; {result.seconds:.0f}s -> {out}")
 
 
+@align_app.command("table", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                   add_help_option=False)
+def table(ctx: typer.Context) -> None:
+    """results/align.md + .json: run (resumable) or --render-only the per-pair table; `xner align table --help`."""
+    from xner.align.report import main as align_table
+
+    align_table(list(ctx.args))
+
+
 @align_app.command("evaluate")
 def evaluate(
     mapping_dir: Path = typer.Argument(..., help="Folder written by `xner align --out`."),

@@ -1,4 +1,4 @@
-"""Measure the alignment stage for en-es/nl/de/ar/fi and write results/align.json + results/align.md.
+"""`xner align table`: measure the alignment stage for en-es/nl/de/ar/fi and write results/align.json + .md.
 
 For each pair: the dictionary-free default pipeline (`--preset cpu`: seeds from spelling screened by the
 label-free referee, then stochastic self-learning; folder runs/align/en-XX), optionally each seed family alone
@@ -7,13 +7,14 @@ label-free referee, then stochastic self-learning; folder runs/align/en-XX), opt
 runs are skipped (resumable). The fully unsupervised runs (similarity init, MUSE adversarial: all collapsed) are
 in results/align.fully_unsupervised.md.
 
-    nohup nice -n 10 python scripts/align_table.py --threads 1 --langs es fi nl de ar &
+    nohup nice -n 10 xner align table --threads 1 --langs es fi nl de ar &
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -41,8 +42,10 @@ def run_dir(root: Path, lang: str, mode: str, method: str = "dictionary-free", f
     return root / f"en-{lang}.{mode}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> None:
+    """Parse `xner align table`'s options (`argv`, default sys.argv[1:]) and run, resume or render the table."""
+    parser = argparse.ArgumentParser(prog="xner align table", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--langs", nargs="+", default=list(LANGS))
     parser.add_argument("--modes", nargs="+", default=list(MODES))
     parser.add_argument("--preset", default="cpu")
@@ -56,9 +59,9 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="Only rebuild the tables from finished runs.")
     parser.add_argument("--diagnose", action="store_true",
                         help="Why unsupervised runs fail (uses gold dictionaries: diagnostics only, never a mapping).")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    command = "python " + " ".join(sys.argv)
+    command = "xner align table " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     if args.diagnose:
         for lang in args.langs:
             diagnose(args, lang, command)
@@ -265,7 +268,6 @@ def markdown(data: dict) -> str:
                              f"{_f(uns['null_criterion'])} | {'yes' if cand['screen_criterion'] < threshold else 'no'} | "
                              f"{p1} | {cand['seconds']:.0f} |")
         for spec, alone in row["families"].items():
-            t = alone["tries"][0] if alone["tries"] else {}
             lines.append(f"| {row['pair']} | {alone.get('family', spec)} | {(alone.get('candidates') or [{}])[0].get('pairs', '-')} | "
                          f"alone, whole loop | {_f(alone['criterion'])} | {_f(alone['null_criterion'])} | "
                          f"{'yes' if alone['collapsed'] else 'no'} | {_both(alone)} | {_wall(alone)} |")
@@ -301,7 +303,3 @@ these runs, so every wall time here is inflated 5-10x; CPU seconds are in bracke
   not measured. The default keeps the orthogonal loop (W orthogonal, W^-1 = W^T, mapping format unchanged).
 - Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, frequency
   ranks from `wordfreq` for the Arabic similarity seed."""
-
-
-if __name__ == "__main__":
-    main()
