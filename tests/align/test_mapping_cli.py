@@ -68,3 +68,12 @@ def test_cli_bad_input_one_line_error(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("xner: error: unknown alignment config field")
+
+
+def test_align_table_renders_from_run_folders(tmp_path, run_cli):
+    code, _, stderr = run_cli("align", "table", "--render-only", "--langs", "es", "--runs", tmp_path / "runs",
+                              "--out", tmp_path / "align")
+    assert code == 0, stderr
+    text = (tmp_path / "align.md").read_text(encoding="utf-8")
+    assert "| en-es |" in text and "not run" in text and "xner align table --render-only" in text
+    assert json.loads((tmp_path / "align.json").read_text(encoding="utf-8"))
