@@ -47,6 +47,19 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
+def read_json_file(path: str | Path, missing: str = "no such file") -> Any:
+    """The JSON value in `path`; a missing file or invalid JSON is an `XnerError` naming the file (and line)."""
+    from xner.errors import XnerError
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XnerError(missing, path) from None
+    except json.JSONDecodeError as err:
+        raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+
+
 def data_root() -> Path | None:
     """`$XNER_DATA`, else `../shared/data` next to the checkout or the working directory."""
     env = os.environ.get("XNER_DATA")

@@ -318,12 +318,9 @@ def load_recipe(path: str | Path, **overrides: Any) -> Recipe:
 
 
 def _read_json_object(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise XnerError("no such grid file", path) from None
-    except json.JSONDecodeError as err:
-        raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+    from xner.io import read_json_file
+
+    data = read_json_file(path, "no such grid file")
     if not isinstance(data, dict):
         raise XnerError("a grid file holds one JSON object", path, 1)
     return data

@@ -68,18 +68,9 @@ def write_analysis(out: dict, started: float, prefix: str, markdown: Callable[[d
 
 def rewrite_markdown(prefix: str, markdown: Callable[[dict], str]) -> Path:
     """PREFIX.md again from the committed PREFIX.json (computes nothing); returns the Markdown's path."""
-    import json
+    from xner.io import read_json_file, write_text_atomic
 
-    from xner.errors import XnerError
-    from xner.io import write_text_atomic
-
-    path = Path(prefix + ".json")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise XnerError("no such file", path) from None
-    except json.JSONDecodeError as err:
-        raise XnerError(f"not valid JSON: {err.msg}", path, err.lineno) from None
+    data = read_json_file(Path(prefix + ".json"))
     out = Path(prefix + ".md")
     write_text_atomic(out, markdown(data))
     return out
