@@ -52,17 +52,21 @@ def load_embeddings(spec: str | Path, max_vocab: int | None = None) -> Embedding
 # ---------------------------------------------------------------- binary form
 
 
+def decode_utf8(raw: bytes, path: Path) -> str:
+    """`raw` as UTF-8 text; an undecodable byte is an `XnerError` naming the file and its line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", path, line) from None
+
+
 def read_vocab(vocab_path: Path) -> list[str]:
     try:
         raw = vocab_path.read_bytes()
     except OSError as err:
         raise XnerError(f"cannot read vocabulary: {err.strerror}", vocab_path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", vocab_path, line) from None
-    words = text.split("\n")
+    words = decode_utf8(raw, vocab_path).split("\n")
     if words and words[-1] == "":
         words.pop()
     if "" in words:

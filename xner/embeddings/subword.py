@@ -173,11 +173,9 @@ def file_tokens(path: str | Path) -> Iterable[str]:
         raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
     except OSError as err:
         raise XnerError(f"cannot read: {err.strerror or err}", path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise XnerError(f"cannot decode byte 0x{raw[err.start]:02x} as utf-8", path, line) from None
+    from xner.embeddings.io import decode_utf8
+
+    text = decode_utf8(raw, path)
     lines = [line.split() for line in text.splitlines()]
     if _looks_conll(lines):
         return [fields[0] for fields in lines if fields and fields[0] != "-DOCSTART-"]
