@@ -23,6 +23,19 @@ def _echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _rewrote_from_json(from_json: bool, out: str, markdown, threads: int) -> bool:
+    """With --from-json: OUT.md rewritten from OUT.json (True: nothing else to do); else set torch's threads."""
+    if from_json:
+        from xner.experiments.provenance import rewrite_markdown
+
+        _echo(f"wrote {rewrite_markdown(out, markdown)}")
+        return True
+    import torch
+
+    torch.set_num_threads(threads)
+    return False
+
+
 @analyse_app.command("pseudo-labels")
 def pseudo_labels(
     lang: Optional[list[str]] = typer.Option(None, "--lang", help="Target language(s) (default: es nl de ar fi)."),
@@ -41,14 +54,9 @@ def pseudo_labels(
 ) -> None:
     """Pseudo-label quality of the Cross-Augmented base models by target sentence length."""
     from xner.experiments.analyses import pseudo_labels as analysis
-    from xner.experiments.provenance import rewrite_markdown
 
-    if from_json:
-        _echo(f"wrote {rewrite_markdown(out, analysis.markdown)}")
+    if _rewrote_from_json(from_json, out, analysis.markdown, threads):
         return
-    import torch
-
-    torch.set_num_threads(threads)
     defaults = analysis.PseudoLabelConfig()
     config = analysis.PseudoLabelConfig(
         langs=list(lang) if lang else defaults.langs, modes=list(mode) if mode else defaults.modes, seed=seed,
@@ -68,14 +76,9 @@ def capitalisation(
 ) -> None:
     """Capitalised words inside and outside entities, in gold tags and in the full-budget base taggers' output."""
     from xner.experiments.analyses import capitalisation as analysis
-    from xner.experiments.provenance import rewrite_markdown
 
-    if from_json:
-        _echo(f"wrote {rewrite_markdown(out, analysis.markdown)}")
+    if _rewrote_from_json(from_json, out, analysis.markdown, threads):
         return
-    import torch
-
-    torch.set_num_threads(threads)
     analysis.capitalisation(list(lang) if lang else ["es", "nl", "de"], command_line(), out, split, _echo)
 
 
