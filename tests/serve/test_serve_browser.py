@@ -6,6 +6,8 @@ Skips, with the reason printed, where either is missing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install -e '.[serve]'")
@@ -76,12 +78,11 @@ def test_page_highlights_the_right_characters_after_emoji(server, spanish):
 
 
 @pytest.fixture(scope="module")
-def augmented_model_dir(tmp_path_factory) -> "Path":
+def augmented_model_dir(tmp_path_factory) -> Path:
     """A small Cross-Augmented model folder written by the `xner transfer` command on the shipped demo bundle
     (the dictionary-free default alignment with small-table settings, 1 epoch, 1 iteration)."""
     import subprocess
     import sys
-    from pathlib import Path
 
     from xner.data.conll import read_conll, write_conll
 
