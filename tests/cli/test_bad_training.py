@@ -102,7 +102,13 @@ def test_ctrl_c_during_training_exits_130(tiny, tmp_path, run_cli, monkeypatch):
         return size
 
     monkeypatch.setattr(SupervisedProcedure, "step", step_then_ctrl_c)
-    code, out, err = run_cli(*_train_args(tiny, tmp_path / "run", "--epochs", "3"))
+    # Ctrl-C as a terminal delivers it: a process started in the background of a non-interactive shell
+    # inherits SIGINT ignored, where Python would never raise KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code, out, err = run_cli(*_train_args(tiny, tmp_path / "run", "--epochs", "3"))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert code == 130, err
     assert "xner: interrupted" in err and "Traceback" not in err and "model saved" not in out
     assert "interrupted at step 0; resuming continues from the last checkpoint" in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
