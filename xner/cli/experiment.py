@@ -239,5 +239,21 @@ def table(
         print(f"{name}: {path}")
 
 
+@experiment_app.command("compare")
+def compare(
+    tag: list[str] = typer.Option(..., "--tag", help="Exactly two tagged settings, e.g. --tag dictfree --tag supmap."),
+    budget: str = typer.Option("e4-a2-u2000", help="The budget whose results are compared."),
+    results: Path = typer.Option(Path("results/experiments"), help="Where the cell results are."),
+    out: Path = typer.Option(Path("results/table4.compare.md"), help="Markdown file to write."),
+) -> None:
+    """Table 4 of two tagged settings side by side (e.g. the dictionary-free mapping beside the supervised one)."""
+    from xner.errors import XnerError
+    from xner.experiments.compare import write_comparison
+
+    if len(tag) != 2:
+        raise XnerError(f"give exactly two --tag values, not {len(tag)}")
+    print(write_comparison(results, (tag[0], tag[1]), budget, out))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(experiment_app, name="experiment")
