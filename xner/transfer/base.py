@@ -5,8 +5,8 @@ English dev, `tgt-dev`, `tgt-test`; for Source-Mono also the target sets looked 
 `...@random`) is scored at every evaluation; the target test split is scored where a selection set
 improved. Each mode is then a post-hoc argmax over that log, so one run gives every mode's number.
 The selected model of each mode stays in the run folder as a loadable tagger (`train/best-<set>/`, Cross-
-Word and Cross-Shared cells: Cross-Augmented starts from these; translate-train cells, which train the same way
-on translated sentences, `xner.transfer.translate`).
+Word and Cross-Shared cells, which Cross-Augmented starts from, and translate-train cells, which
+`xner.transfer.translate` trains here on the translated English sentences).
 
 `train_base(config, data, space, run_dir)` trains (or resumes) and returns the result body; `run_base_cell`
 loads the cell's data and space first; `summarise_base_cell(config, run_dir)` rebuilds the body from the
