@@ -59,7 +59,8 @@ class TaggerConfig:
         if not 0.0 <= self.case_dropout <= 1.0:
             raise XnerError("case_dropout must be in [0, 1]")
         if self.case_inference == "unknown" and self.case_dropout == 0.0:
-            raise XnerError('case_inference "unknown" needs case_dropout > 0 (the unknown-case vector is never trained)')
+            raise XnerError('case_inference "unknown" needs case_dropout > 0 (the unknown-case vector is never '
+                            'trained)')
         for name in ("char_dim", "char_hidden", "word_hidden", "case_dim"):
             if getattr(self, name) <= 0:
                 raise XnerError(f"{name} must be positive")
