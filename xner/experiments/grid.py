@@ -22,6 +22,7 @@ from xner.transfer.config import (
     BUDGET_PRESETS,
     CROSS_AUGMENTED,
     MODES,
+    PAPER_VARIANTS,
     TARGET_LANGS,
     VARIANTS,
     AugmentConfig,
@@ -51,7 +52,7 @@ class GridConfig:
     """What `xner experiment run` runs. Saved into every result (`grid`)."""
 
     langs: list[str] = field(default_factory=lambda: list(TARGET_LANGS))  # paper: es, nl, de, ar, fi
-    variants: list[str] = field(default_factory=lambda: list(VARIANTS))  # Tables 3 and 4
+    variants: list[str] = field(default_factory=lambda: list(PAPER_VARIANTS))  # Tables 3 and 4
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])  # paper: 5 runs per cell
     modes: list[str] = field(default_factory=lambda: list(MODES))  # paper: tgt-dev, src-dev, tgt-test
     budget: Budget = field(default_factory=Budget)  # paper's budget unless cut

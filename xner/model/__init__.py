@@ -5,7 +5,8 @@ Public API (names are stable; the transfer stage builds on them):
 - `vocab`: `CharVocab`, `TagVocab`, `WordIndex`, `TaggerVocab`, `build_word_matrix({lang: table})`, `lookup_rows`.
 - `batching`: `EncodedCorpus(sentences, lang, vocab)` -> `.batch(indices, device)` / `.batches_in_order(...)`;
   `make_batch(sentences, lang, vocab, device)`; `Batch`.
-- `char_encoder.CharEncoder`, `word_encoder.WordEncoder`, `sequence.BiLSTM` (shared or separate fwd/bwd weights),
+- `char_encoder.CharEncoder` (or `CaseCharEncoder`: lower-cased chars + a droppable case feature; pick with
+  `build_char_encoder(config, chars)`), `word_encoder.WordEncoder`, `sequence.BiLSTM` (shared or separate fwd/bwd weights),
   `scorer.TagScorer` (dropout -> dense tanh -> tag scores), `crf.CRF` (forward algorithm, Viterbi).
 - `tagger`: `Tagger` (`features`, `emissions`, `loss`, `decode`), `build_tagger(...)`, `count_parameters(...)`.
 - `trainer`: `train(model, sentences, TrainConfig, out_dir, eval_sets, select_on, lang, resume)` -> `TrainResult`;

@@ -13,6 +13,8 @@ from typing import Any
 from xner.errors import XnerError
 
 WORD_LOOKUPS = ("exact", "lower")
+CHAR_CASES = ("plain", "feature")  # how the char BiLSTM sees letter case (`xner.model.char_encoder`)
+CASE_INFERENCES = ("expected", "unknown")
 
 
 def _from_dict(cls, data: dict[str, Any]):
@@ -38,11 +40,28 @@ class TaggerConfig:
     finetune_embeddings: bool = False  # (ours) frozen, so a cross-lingual mapping is kept
     crf_boundary: bool = True  # (ours) learn start/end transition scores (paper eq. 2 has i=0..m edges)
     word_lookup: str = "lower"  # (ours) "lower": exact word, then lower-cased, then UNK; "exact": exact, then UNK
+    char_case: str = "plain"  # paper: "plain" = the char BiLSTM reads the characters as written. (ours, issue 18)
+    # "feature": it reads lower-cased characters and the word's case pattern (none / lower / Title / UPPER / mixed)
+    # joins its output as a small embedding, so English capitalisation can be dropped out (German nouns are Title)
+    case_dim: int = 5  # (ours) size of the case-pattern embedding ("feature" only)
+    case_dropout: float = 0.5  # (ours) "feature" only: in training each word type's case pattern is replaced by the
+    # "unknown" id with this probability (per type and batch)
+    case_inference: str = "expected"  # (ours) "feature" only, at inference: "expected" = the training-time mean
+    # (1-p) E[case] + p E[unknown] (dropout's weight-scaling rule); "unknown" = the case is never looked at
 
     def __post_init__(self) -> None:
         if self.word_lookup not in WORD_LOOKUPS:
             raise XnerError(f"word_lookup must be one of {', '.join(WORD_LOOKUPS)}, not {self.word_lookup!r}")
-        for name in ("char_dim", "char_hidden", "word_hidden"):
+        if self.char_case not in CHAR_CASES:
+            raise XnerError(f"char_case must be one of {', '.join(CHAR_CASES)}, not {self.char_case!r}")
+        if self.case_inference not in CASE_INFERENCES:
+            raise XnerError(f"case_inference must be one of {', '.join(CASE_INFERENCES)}, not {self.case_inference!r}")
+        if not 0.0 <= self.case_dropout <= 1.0:
+            raise XnerError("case_dropout must be in [0, 1]")
+        if self.case_inference == "unknown" and self.case_dropout == 0.0:
+            raise XnerError('case_inference "unknown" needs case_dropout > 0 (the unknown-case vector is never '
+                            'trained)')
+        for name in ("char_dim", "char_hidden", "word_hidden", "case_dim"):
             if getattr(self, name) <= 0:
                 raise XnerError(f"{name} must be positive")
         if not 0.0 <= self.dropout < 1.0:

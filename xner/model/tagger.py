@@ -23,7 +23,7 @@ from torch import nn
 
 from xner.data.conll import Sentence
 from xner.model.batching import Batch
-from xner.model.char_encoder import CharEncoder, CharFeatureCache
+from xner.model.char_encoder import CharFeatureCache, build_char_encoder
 from xner.model.config import TaggerConfig
 from xner.model.crf import CRF
 from xner.model.scorer import Dropout, TagScorer
@@ -47,7 +47,7 @@ class Tagger(nn.Module):
         input_dim = vectors.shape[1]
         self.char_encoder = None
         if config.use_char:
-            self.char_encoder = CharEncoder(len(vocab.chars), config.char_dim, config.char_hidden, config.shared_weights)
+            self.char_encoder = build_char_encoder(config, vocab.chars)
             input_dim += self.char_encoder.output_dim
         self.char_cache = CharFeatureCache(char_cache_size) if self.char_encoder is not None else None
         self.input_dropout = Dropout(config.dropout)

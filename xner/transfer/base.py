@@ -5,7 +5,8 @@ English dev, `tgt-dev`, `tgt-test`; for Source-Mono also the target sets looked 
 `...@random`) is scored at every evaluation; the target test split is scored where a selection set
 improved. Each mode is then a post-hoc argmax over that log, so one run gives every mode's number.
 The selected model of each mode stays in the run folder as a loadable tagger (`train/best-<set>/`, Cross-
-Word and Cross-Shared cells: Cross-Augmented starts from these).
+Word and Cross-Shared cells, which Cross-Augmented starts from, and translate-train cells, which
+`xner.transfer.translate` trains here on the translated English sentences).
 
 `train_base(config, data, space, run_dir)` trains (or resumes) and returns the result body; `run_base_cell`
 loads the cell's data and space first; `summarise_base_cell(config, run_dir)` rebuilds the body from the
@@ -35,13 +36,17 @@ from xner.transfer.cell import (
     selection_sets,
     train_config,
 )
-from xner.transfer.config import BASE_VARIANTS, SOURCE_LANG, SOURCE_MONO_VARIANTS, TransferConfig
+from xner.transfer.config import BASE_VARIANTS, SOURCE_LANG, SOURCE_MONO_VARIANTS, TRANSLATE_TRAIN, TransferConfig
 from xner.transfer.spaces import Space
 
 
 def train_base(config: TransferConfig, data: CellData, space: Space, run_dir: str | Path,
-               on_progress: Callable[[dict], None] | None = None, show_progress: bool | None = None) -> dict:
-    """Train the cell's English model on `data` in `space` (resuming from `run_dir`); the result body."""
+               on_progress: Callable[[dict], None] | None = None, show_progress: bool | None = None,
+               train_lang: str = SOURCE_LANG) -> dict:
+    """Train the cell's model on `data.src_train` in `space` (resuming from `run_dir`); the result body.
+
+    `train_lang`: the language of those sentences' word rows: English, or the target for translate-train
+    (`xner.transfer.translate`, whose `data.src_train` is the translated English training set)."""
     from xner.model.tagger import count_parameters
     from xner.training.trainer import train
 
@@ -71,9 +76,9 @@ def train_base(config: TransferConfig, data: CellData, space: Space, run_dir: st
                 on_progress(body)
 
     result = train(
-        model, data.src_train, tcfg, run_dir / TRAIN_SUBDIR, eval_sets=sets, select_on=select_on, lang=SOURCE_LANG,
+        model, data.src_train, tcfg, run_dir / TRAIN_SUBDIR, eval_sets=sets, select_on=select_on, lang=train_lang,
         resume=True, show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
-        save_best=config.variant in BASE_VARIANTS, on_eval=progress,
+        save_best=config.variant in BASE_VARIANTS + (TRANSLATE_TRAIN,), on_eval=progress,
     )
     body = summarise_base_cell(config, run_dir, complete=not result.interrupted)
     if body is None:

@@ -25,9 +25,11 @@ CROSS_WORD_NOCHAR = "cross-word-nochar"  # Table 4, Cross-Word (No char LSTM)
 CROSS_WORD = "cross-word"  # Table 4
 CROSS_SHARED = "cross-shared"  # Table 4
 CROSS_AUGMENTED = "cross-augmented"  # Table 4, Algorithm 1
+TRANSLATE_TRAIN = "translate-train"  # (beyond the paper, issue 18) BWET, Xie et al. 2018: a Table 5 peer
 SOURCE_MONO_VARIANTS = (SOURCE_MONO_NOCHAR, SOURCE_MONO)
 BASE_VARIANTS = (CROSS_WORD_NOCHAR, CROSS_WORD, CROSS_SHARED)  # candidates for the Cross-Augmented base
-VARIANTS = SOURCE_MONO_VARIANTS + BASE_VARIANTS + (CROSS_AUGMENTED,)
+PAPER_VARIANTS = SOURCE_MONO_VARIANTS + BASE_VARIANTS + (CROSS_AUGMENTED,)  # Tables 3 and 4: a grid's default
+VARIANTS = PAPER_VARIANTS + (TRANSLATE_TRAIN,)
 
 # Selection modes (METHOD.md section 4). Order = order of the table columns.
 MODES = ("tgt-dev", "src-dev", "tgt-test")
@@ -45,6 +47,7 @@ ARCHITECTURE = {
     CROSS_WORD_NOCHAR: (False, False),
     CROSS_WORD: (True, False),
     CROSS_SHARED: (True, True),
+    TRANSLATE_TRAIN: (True, False),  # (ours) Cross-Word's char+word BiLSTM-CRF, trained on the translated data
 }
 
 
@@ -123,6 +126,18 @@ class AugmentConfig(_Json):
             check_choice("target_variant", self.target_variant, BASE_VARIANTS)
         if self.patience < 1 or self.source_per_target < 0:
             raise XnerError("patience must be >= 1 and source_per_target >= 0")
+
+
+@dataclass
+class TranslateConfig(_Json):
+    """Translate-train's word-by-word translation (`xner.transfer.translate`); the rule is ours, after Xie et al."""
+
+    knn: int = 10  # Xie et al. 2018 / MUSE: CSLS neighbourhood size k = 10
+    min_score: float = 0.0  # (ours) copy the English word when its best CSLS score is below this
+
+    def __post_init__(self) -> None:
+        if self.knn < 1:
+            raise XnerError("translate.knn must be >= 1")
 
 
 @dataclass
@@ -249,6 +264,7 @@ class TransferConfig(_Json):
     budget: Budget = field(default_factory=Budget)
     tagger: TaggerOverrides = field(default_factory=TaggerOverrides)  # type: ignore[valid-type]
     train: TrainOverrides = field(default_factory=TrainOverrides)  # type: ignore[valid-type]
+    translate: TranslateConfig = field(default_factory=TranslateConfig)  # translate-train only (saved only there)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z]{2,3}", self.lang) or self.lang == SOURCE_LANG:
@@ -267,6 +283,8 @@ class TransferConfig(_Json):
         out = dataclasses.asdict(self)
         out["modes"] = list(self.modes)
         out["tagger"], out["train"] = self.tagger.to_dict(), self.train.to_dict()
+        if self.variant != TRANSLATE_TRAIN:  # no other variant reads it: older results stay comparable
+            out.pop("translate")
         return out
 
     @classmethod
@@ -280,6 +298,8 @@ class TransferConfig(_Json):
             data["space"] = SpaceConfig.from_dict(data["space"])
         if isinstance(data.get("augment"), dict):
             data["augment"] = AugmentConfig.from_dict(data["augment"])
+        if isinstance(data.get("translate"), dict):
+            data["translate"] = TranslateConfig.from_dict(data["translate"])
         if isinstance(data.get("budget"), dict):
             data["budget"] = Budget.from_dict(data["budget"])
         if "modes" in data:

@@ -3,7 +3,8 @@
 `run_transfer_cell(config, run_dir, base_cells=None, on_progress=None)` trains (or resumes) one cell and
 returns its result body; `summarise_transfer_cell(config, run_dir, base_cells=None, complete=True)` rebuilds
 that body from the run folder alone. Source-Mono, Cross-Word and Cross-Shared cells are `xner.transfer.base`;
-Cross-Augmented (which starts from base cells' saved models) is `xner.transfer.augmented`.
+Cross-Augmented (which starts from base cells' saved models) is `xner.transfer.augmented`; translate-train
+(English training data translated word by word, then a base-cell training run) is `xner.transfer.translate`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
-from xner.transfer import augmented, base
+from xner.transfer import augmented, base, translate
 from xner.transfer.artefacts import load_cell_model
-from xner.transfer.config import BASE_VARIANTS, CROSS_AUGMENTED, SOURCE_MONO_VARIANTS, TransferConfig
+from xner.transfer.config import BASE_VARIANTS, CROSS_AUGMENTED, SOURCE_MONO_VARIANTS, TRANSLATE_TRAIN, TransferConfig
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ _BASE = Variant(base.run_base_cell, base.summarise_base_cell)
 REGISTRY: dict[str, Variant] = {
     **{name: _BASE for name in SOURCE_MONO_VARIANTS + BASE_VARIANTS},
     CROSS_AUGMENTED: Variant(_run_augmented, augmented.summarise_augmented_cell),
+    TRANSLATE_TRAIN: Variant(translate.run_translate_cell, base.summarise_base_cell),
 }
 
 
