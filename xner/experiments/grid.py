@@ -18,10 +18,12 @@ from typing import Any
 from xner.errors import XnerError
 from xner.model.config import TaggerConfig, TrainConfig
 from xner.transfer.config import (
+    BASE_MODE,
     BASE_VARIANTS,
     BUDGET_PRESETS,
     CROSS_AUGMENTED,
     MODES,
+    PAPER_MODES,
     TARGET_LANGS,
     VARIANTS,
     AugmentConfig,
@@ -53,7 +55,8 @@ class GridConfig:
     langs: list[str] = field(default_factory=lambda: list(TARGET_LANGS))  # paper: es, nl, de, ar, fi
     variants: list[str] = field(default_factory=lambda: list(VARIANTS))  # Tables 3 and 4
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])  # paper: 5 runs per cell
-    modes: list[str] = field(default_factory=lambda: list(MODES))  # paper: tgt-dev, src-dev, tgt-test
+    modes: list[str] = field(default_factory=lambda: list(PAPER_MODES))  # paper: tgt-dev, src-dev, tgt-test (ours:
+    # also tgt-unlab, label-free on unlabelled target text; Cross-Augmented only)
     budget: Budget = field(default_factory=Budget)  # paper's budget unless cut
     device: str = "cpu"
     workers: int = 1  # cells run in parallel processes
@@ -158,6 +161,8 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     relevant = {"space": changed["space"], "tagger": changed["tagger"], "train": train}
     if variant == CROSS_AUGMENTED:
         relevant["augment"] = changed["augment"]
+        if "tgt-unlab" in grid.modes:  # holds sentences out of pseudo-labelling: every mode's result changes
+            relevant["augment"] = {**changed["augment"], "unlab_holdout": grid.augment.unlab_holdout}
     relevant = {k: v for k, v in relevant.items() if v}
     if not relevant:
         return None
@@ -165,12 +170,22 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     return "cfg" + hashlib.sha256(blob).hexdigest()[:6]
 
 
+def cell_modes(variant: str, modes) -> tuple[str, ...]:
+    """A cell's selection modes: Cross-Augmented takes the grid's; the others log no `tgt-unlab` set, so they
+    take the paper's modes of the grid plus those Cross-Augmented picks their bases by (`BASE_MODE`); their
+    finished results stay valid when a grid adds the new mode."""
+    if variant == CROSS_AUGMENTED:
+        return tuple(modes)
+    wanted = {BASE_MODE.get(m, m) for m in modes}
+    return tuple(m for m in PAPER_MODES if m in wanted)
+
+
 def make_cell(grid: GridConfig, lang: str, variant: str, seed: int, dependency: bool = False) -> Cell:
     cfg = TransferConfig(
         lang=lang,
         variant=variant,
         seed=seed,
-        modes=tuple(grid.modes),
+        modes=cell_modes(variant, grid.modes),
         device=grid.device,
         space=dataclasses.replace(grid.space),
         augment=dataclasses.replace(grid.augment),
