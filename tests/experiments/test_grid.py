@@ -133,3 +133,17 @@ def test_grid_command_lists_each_phase_and_refuses_a_bad_recipe(tmp_path, run_cl
     path.write_text(json.dumps({"phases": [{"variants": ["cross-wrod"]}]}))
     code, _, err = run_cli("experiment", "grid", path, "--dry-run")
     assert code == 2 and err.startswith("xner: error: ") and "cross-wrod" in err and err.count("\n") == 1
+
+
+def test_tgt_unlab_keeps_base_cells_on_the_paper_modes_and_tags_the_augmented_cell():
+    from xner.experiments.grid import GridConfig, expand
+
+    plain = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["src-dev"]))
+    unlab = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["src-dev", "tgt-unlab"]))
+    only = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["tgt-unlab"]))
+    for cells in (unlab, only):
+        bases = [c for c in cells if c.config.variant != "cross-augmented"]
+        assert bases and all(c.config.modes == ("src-dev",) for c in bases)  # base results stay valid
+        assert [c.result_path for c in bases] == [c.result_path for c in plain if c.config.variant != "cross-augmented"]
+    # holding sentences out of pseudo-labelling changes every mode's result: a new folder
+    assert unlab[-1].result_path != plain[-1].result_path and unlab[-1].tag
