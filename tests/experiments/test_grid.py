@@ -147,3 +147,21 @@ def test_tgt_unlab_keeps_base_cells_on_the_paper_modes_and_tags_the_augmented_ce
         assert [c.result_path for c in bases] == [c.result_path for c in plain if c.config.variant != "cross-augmented"]
     # holding sentences out of pseudo-labelling changes every mode's result: a new folder
     assert unlab[-1].result_path != plain[-1].result_path and unlab[-1].tag
+
+
+def test_beyond_recipe_reuses_the_dictfree_base_cells_and_names_each_setting():
+    from pathlib import Path
+
+    from xner.experiments.grid import expand, load_recipe
+
+    root = Path(__file__).resolve().parents[2] / "xner" / "experiments" / "grids"
+    recipe = load_recipe(root / "e4-beyond.json", langs=["es"])
+    base_paths = {c.result_path for c in expand(load_recipe(root / "e4-dictfree.json", langs=["es"]).phases[0])}
+    tags = []
+    for phase in recipe.phases:
+        cells = expand(phase)
+        assert {c.result_path for c in cells if c.config.variant != "cross-augmented"} <= base_paths
+        tags.append({c.tag for c in cells if c.config.variant == "cross-augmented"}.pop())
+        assert all("tgt-unlab" in c.config.modes for c in cells if c.config.variant == "cross-augmented")
+    assert len(set(tags)) == len(tags) == 5
+    assert recipe.phases[1].augment.target_loss == "soft" and recipe.phases[1].augment.base_seed == 1

@@ -63,6 +63,8 @@ class GridConfig:
     threads: int = 0  # torch threads per worker; 0 = cpu_count // workers (at least 1)
     deadline_s: float | None = None  # stop all cells after this many seconds and save partial results
     tag: str | None = None  # appended to variant folders; None = automatic when settings differ from defaults
+    augment_tag: str | None = None  # (ours) Cross-Augmented folders get this tag instead of `tag`, so variants of
+    # Cross-Augmented (issue 18: soft labels, confidence selection, tgt-unlab) start from the same base cells
     # Settings of every cell; a JSON grid file gives only the fields it changes, e.g. {"train": {"length_buckets": 20}}.
     # The variant fixes the tagger's architecture, the budget and the cell fix epochs, eval_every, seed and device.
     space: SpaceConfig = field(default_factory=SpaceConfig)
@@ -154,6 +156,8 @@ class Cell:
 
 def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     """Non-default settings that change a cell's result get a short hash tag, so results never collide."""
+    if variant == CROSS_AUGMENTED and grid.augment_tag:
+        return grid.augment_tag
     if grid.tag:
         return grid.tag
     changed = grid.overrides()

@@ -398,6 +398,53 @@ def render_table5(results: list[dict], prefer: list[str] | None = None) -> str:
     return "\n".join(out) + "\n" + _footer(rows, groups, extra)
 
 
+def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | None = None,
+                  modes: tuple[str, ...] = ("src-dev", "tgt-unlab", "tgt-dev")) -> str:
+    """Issue 18's comparison: one block per selection mode, one line per Cross-Augmented setting.
+
+    `rows`: [{"label": ..., "tag": ...}, ...], the first being the reference (the paper's method re-run). Each
+    line gives target test F1 mean ± std per language, the mean over languages, and against the reference
+    under the same mode (src-dev where the reference lacks the mode): the mean gain and the number of
+    languages where the gain exceeds the larger of the two seed stds."""
+    langs = list(TARGET_LANGS)
+    groups = {row["tag"]: group_results([r for r in results if r["variant"] == CROSS_AUGMENTED
+                                         and r.get("tag") == row["tag"]], prefer) for row in rows}
+    out = ["# Beyond the paper: Cross-Augmented settings side by side", "",
+           "Target test F1 (mean ± std over seeds) at the checkpoint each selection mode picked. src-dev and "
+           "tgt-unlab read no target label; tgt-dev (target dev labels) is a reference only. Gain = mean over "
+           f"languages minus the reference (`{rows[0]['label']}`, same mode; src-dev where it lacks the mode); "
+           "`beats` = languages where the gain exceeds the larger seed std of the two.", ""]
+    stat = lambda v: (statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0) if v else None  # noqa: E731
+    for mode in modes:
+        out += [f"## Selection mode `{mode}`", "", "| setting (tag) | " + " | ".join(langs) +
+                " | mean | gain vs reference | beats |", "|---|" + "---|" * (len(langs) + 3)]
+        ref = groups[rows[0]["tag"]]
+        for row in rows:
+            g = groups[row["tag"]]
+            cells, means, gains, beats = [], [], [], 0
+            for lang in langs:
+                grp = g.get((lang, CROSS_AUGMENTED))
+                vals = _augmented_values(grp, mode) if grp else []
+                cells.append(fmt_stat(vals, grp.requested if grp else None, with_max=False))
+                mine = stat(vals)
+                rgrp = ref.get((lang, CROSS_AUGMENTED))
+                rvals = (_augmented_values(rgrp, mode) or _augmented_values(rgrp, BASE_MODE.get(mode, mode))) \
+                    if rgrp else []
+                theirs = stat(rvals)
+                if mine:
+                    means.append(mine[0])
+                if mine and theirs:
+                    gains.append(mine[0] - theirs[0])
+                    beats += (mine[0] - theirs[0]) > max(mine[1], theirs[1])
+            mean = f"{statistics.fmean(means):.2f}" if len(means) == len(langs) else "—"
+            gain = f"{statistics.fmean(gains):+.2f} ({len(gains)} lang.)" if gains else "—"
+            out.append(f"| {row['label']} (`{row['tag']}`) | " + " | ".join(cells) +
+                       f" | {mean} | {gain} | {beats if gains else '—'} |")
+        out.append("")
+    flat = {(*k, t): g for t, grp in groups.items() for k, g in grp.items()}  # (lang, variant, tag), for the notes
+    return "\n".join(out) + "\n" + _footer([r for g in flat.values() for r in g.results], flat, [])
+
+
 def render_all(results_root: str | Path, out_dir: str | Path, prefer: list[str] | None = None,
                tag: str | None = None, only: list[str] | None = None) -> dict[str, Path]:
     """Write `table3.md`, `table4.md`, `table5.md` into `out_dir`; return their paths.
