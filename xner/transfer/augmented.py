@@ -18,6 +18,12 @@ run's at the chosen step. theta_t's new wide scorer and CRF start random by defa
 (`target_scorer_init="fresh"`), so theta_t starts near 0 F1 and needs many updates; "copy" builds them
 from theta_s's so that theta_t starts as the base tagger.
 
+Beyond the paper (issue 18; each an `AugmentConfig` option whose default is the paper's Algorithm 1):
+`target_loss` "soft" / "hard+soft" (theta_t learns theta_s's CRF tag marginals, teacher-student as in Wu et al.
+2020; `xner.transfer.soft_labels`), `pseudo_select` "confidence" / "length+confidence" (keep sentences by
+theta_s's marginal confidence; `xner.transfer.pseudo_labels`), and the label-free selection mode `tgt-unlab`
+(held-out unlabelled target sentences; `xner.transfer.selection`).
+
 The final target tagger is theta_t with theta_s features (`AugmentedTagger`). Target text comes
 only from `load_unlabeled` (no labels); target labels are read by evaluation and tgt-dev selection
 only, as for the other variants.
