@@ -165,7 +165,7 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     relevant = {"space": changed["space"], "tagger": changed["tagger"], "train": train}
     if variant == CROSS_AUGMENTED:
         relevant["augment"] = changed["augment"]
-        if "tgt-unlab" in grid.modes:  # holds sentences out of pseudo-labelling: every mode's result changes
+        if "tgt-unlab" in grid.modes:  # holds sentences out of pseudo-labelling: results of the modes sharing its run change
             relevant["augment"] = {**changed["augment"], "unlab_holdout": grid.augment.unlab_holdout}
     relevant = {k: v for k, v in relevant.items() if v}
     if not relevant:

@@ -143,7 +143,8 @@ class AugmentConfig(_Json):
     confidence_per_type: dict[str, float] | None = None  # entity-min only: threshold per entity type (e.g.
     # {"MISC": 0.95}); types not named use `confidence_threshold`
     unlab_holdout: int = 500  # tgt-unlab mode only: the last N unlabelled target sentences (at most a quarter of
-    # them) are held out of pseudo-labelling and scored by `unlab_criterion`; without the mode nothing is held out
+    # them) are held out of pseudo-labelling and scored by `unlab_criterion`, in the run that serves the mode (and
+    # so for the modes sharing its base checkpoint); runs without the mode hold nothing out
     unlab_criterion: str = "confidence"  # tgt-unlab score on the held-out sentences: "confidence" = mean over
     # tokens of theta_t's marginal of its Viterbi tag; "agreement" = span F1 of theta_t's tags against theta_s's;
     # "entity-rate" = 100 - |theta_t's entity-token share / English train's - 1| * 100 (drift from the source)
