@@ -27,6 +27,20 @@ def test_pseudo_label_scores_by_length_bucket():
     assert out["expected_kept_share_pct"] == round(100 * (5 / 3 + 2 / 3 + 1) / 7, 2)
 
 
+def test_confidence_rules_report_kept_share_and_pseudo_label_precision():
+    import numpy as np
+
+    gold = [["B-PER", "O"], ["B-LOC", "O", "O"], ["O", "O"]]
+    pred = [["B-PER", "O"], ["B-ORG", "O", "O"], ["O", "B-MISC"]]
+    conf = [np.array([0.95, 0.99]), np.array([0.6, 0.99, 0.99]), np.array([0.99, 0.55])]
+    rows = {(r["rule"], r["threshold"]): r for r in pseudo_labels.analyse_rules(
+        gold, pred, conf, (("sentence-min", 0.9), ("sentence-min", 0.5), ("entity-min", 0.9)))}
+    assert rows[("sentence-min", 0.9)]["kept_pct"] == round(100 / 3, 2)
+    assert rows[("sentence-min", 0.9)]["precision"] == 100.0  # the wrong entities were the unsure ones
+    assert rows[("sentence-min", 0.5)]["precision"] == round(100 / 3, 2) and rows[("sentence-min", 0.5)]["kept_pct"] == 100.0
+    assert rows[("entity-min", 0.9)]["sentences"] == 1
+
+
 def test_capitalised_non_initial_tokens_and_false_alarms():
     tokens = [["Der", "Hund", "sieht", "Berlin"], ["Ein", "Haus"]]
     gold = [["O", "O", "O", "B-LOC"], ["O", "O"]]

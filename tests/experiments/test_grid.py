@@ -133,3 +133,36 @@ def test_grid_command_lists_each_phase_and_refuses_a_bad_recipe(tmp_path, run_cl
     path.write_text(json.dumps({"phases": [{"variants": ["cross-wrod"]}]}))
     code, _, err = run_cli("experiment", "grid", path, "--dry-run")
     assert code == 2 and err.startswith("xner: error: ") and "cross-wrod" in err and err.count("\n") == 1
+
+
+def test_tgt_unlab_keeps_base_cells_on_the_paper_modes_and_tags_the_augmented_cell():
+    from xner.experiments.grid import GridConfig, expand
+
+    plain = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["src-dev"]))
+    unlab = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["src-dev", "tgt-unlab"]))
+    only = expand(GridConfig(langs=["es"], variants=["cross-augmented"], seeds=[1], modes=["tgt-unlab"]))
+    for cells in (unlab, only):
+        bases = [c for c in cells if c.config.variant != "cross-augmented"]
+        assert bases and all(c.config.modes == ("src-dev",) for c in bases)  # base results stay valid
+        assert [c.result_path for c in bases] == [c.result_path for c in plain if c.config.variant != "cross-augmented"]
+    # holding sentences out of pseudo-labelling changes every mode's result: a new folder
+    assert unlab[-1].result_path != plain[-1].result_path and unlab[-1].tag
+
+
+def test_beyond_recipe_reuses_the_dictfree_base_cells_and_names_each_setting():
+    from pathlib import Path
+
+    from xner.experiments.grid import expand, load_recipe
+
+    root = Path(__file__).resolve().parents[2] / "xner" / "experiments" / "grids"
+    recipe = load_recipe(root / "e4-beyond.json", langs=["es"])
+    base_paths = {Path(f"results/experiments/e4-a2-u2000/es/{v}+dictfree/seed1.json")  # e4-dictfree.json's bases
+                  for v in ("cross-word-nochar", "cross-word", "cross-shared")}
+    tags = []
+    for phase in recipe.phases:
+        cells = expand(phase)
+        assert {c.result_path for c in cells if c.config.variant != "cross-augmented"} <= base_paths
+        tags.append({c.tag for c in cells if c.config.variant == "cross-augmented"}.pop())
+        assert all("tgt-unlab" in c.config.modes for c in cells if c.config.variant == "cross-augmented")
+    assert len(set(tags)) == len(tags) == 5
+    assert recipe.phases[1].augment.target_loss == "soft" and recipe.phases[1].augment.base_seed == 1

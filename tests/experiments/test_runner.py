@@ -64,6 +64,14 @@ def test_reused_tag_with_other_settings_is_refused(tmp_path):
     _check_same_setting(expand(_grid(tmp_path, "t", tag="x", device="cuda", modes=["src-dev"]))[0])
     with pytest.raises(XnerError, match="--tag"):
         _check_same_setting(expand(_grid(tmp_path, "t", tag="x", space={"random_std": 0.5}))[0])
+    # Cross-Augmented: adding tgt-unlab holds sentences out of pseudo-labelling, so it is another setting
+    aug = expand(_grid(tmp_path, "u", tag="x", variants=["cross-augmented"], modes=["src-dev"]))[-1]
+    aug.result_path.parent.mkdir(parents=True)
+    aug.result_path.write_text(json.dumps({"complete": False, "config": aug.config.to_dict()}))
+    _check_same_setting(expand(_grid(tmp_path, "u", tag="x", variants=["cross-augmented"], modes=["tgt-dev"]))[-1])
+    with pytest.raises(XnerError, match="--tag"):
+        _check_same_setting(expand(_grid(tmp_path, "u", tag="x", variants=["cross-augmented"],
+                                         modes=["src-dev", "tgt-unlab"]))[-1])
 
 
 def test_result_records_the_commit_the_cell_started_with(tiny_root, tmp_path, monkeypatch):

@@ -132,3 +132,43 @@ def test_committed_tables_rerender_unchanged_from_committed_results(tmp_path):
         paths = render_all(root / "experiments", tmp_path / out.name, **kwargs)
         for name, path in paths.items():
             assert path.read_text(encoding="utf-8") == (out / f"{name}.md").read_text(encoding="utf-8"), (out, name)
+
+
+def test_tgt_unlab_column_appears_beside_src_dev_only_when_a_result_has_it(tmp_path):
+    res = tmp_path / "experiments"
+    _write(res, [_result("es", "cross-shared", 1, (60.0, 50.0, 61.0), requested=(1,))])
+    t4 = render_all(res, tmp_path / "a")["table4"].read_text()
+    assert "tgt-unlab" not in t4  # the paper's table as before
+    aug = _result("es", "cross-augmented", 1, (65.0, 55.0, 66.0), requested=(1,))
+    aug["modes"]["tgt-unlab"] = {"test_f1": 57.5, "selection_f1": 97.0, "step": 3}
+    _write(res, [aug])
+    t4 = render_all(res, tmp_path / "b")["table4"].read_text()
+    assert "| tgt-dev ours | src-dev ours | tgt-unlab ours | tgt-test ours |" in t4
+    assert "| Cross-Augmented | en→es | 65.00 n=1 | 55.00 n=1 | 57.50 n=1 | 66.00 n=1 |" in t4
+    assert "| Cross-Shared | en→es | 60.00 n=1 | 50.00 n=1 | — | 61.00 n=1 |" in t4
+    # label-free against label-free: Cross-Augmented tgt-unlab vs Cross-Shared src-dev
+    unlab = t4.split("Selection mode `tgt-unlab`")[1]
+    assert "Cross-Augmented > Cross-Shared: **yes** (+7.50 F1" in unlab
+
+
+def test_beyond_table_compares_settings_with_the_reference_per_mode():
+    from xner.experiments.tables import render_beyond
+
+    def aug(lang, seed, tag, f1s):
+        r = _result(lang, "cross-augmented", seed, (f1s[0], f1s[1], 0.0), requested=(1, 2))
+        r["tag"] = tag
+        if len(f1s) > 2:
+            r["modes"]["tgt-unlab"] = {"test_f1": f1s[2], "selection_f1": 90.0, "step": 2}
+        return r
+
+    results = []
+    for lang in ("es", "nl", "de", "ar", "fi"):
+        results += [aug(lang, 1, "ref", (60.0, 50.0)), aug(lang, 2, "ref", (62.0, 52.0))]
+        results += [aug(lang, 1, "soft", (61.0, 50.0, 55.0)), aug(lang, 2, "soft", (63.0, 52.0, 57.0))]
+    md = render_beyond(results, [{"label": "paper", "tag": "ref"}, {"label": "soft", "tag": "soft"}])
+    unlab = md.split("## Selection mode `tgt-unlab`")[1].split("## ")[0]
+    # soft under tgt-unlab (56 ± 1.41) against the paper's re-run under src-dev (51 ± 1.41): +5 everywhere
+    assert "| soft (`soft`) | 56.00 ± 1.41 n=2 |" in unlab and "| 56.00 | +5.00 (5 lang.) | 5 |" in unlab
+    src = md.split("## Selection mode `src-dev`")[1].split("## ")[0]
+    assert "| 51.00 | +0.00 (5 lang.) | 0 |" in src
+    assert "unlabeled/de.txt" in md  # the German note of the footer

@@ -18,10 +18,12 @@ from typing import Any
 from xner.errors import XnerError
 from xner.model.config import TaggerConfig, TrainConfig
 from xner.transfer.config import (
+    BASE_MODE,
     BASE_VARIANTS,
     BUDGET_PRESETS,
     CROSS_AUGMENTED,
     MODES,
+    PAPER_MODES,
     PAPER_VARIANTS,
     TARGET_LANGS,
     VARIANTS,
@@ -54,13 +56,16 @@ class GridConfig:
     langs: list[str] = field(default_factory=lambda: list(TARGET_LANGS))  # paper: es, nl, de, ar, fi
     variants: list[str] = field(default_factory=lambda: list(PAPER_VARIANTS))  # Tables 3 and 4
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])  # paper: 5 runs per cell
-    modes: list[str] = field(default_factory=lambda: list(MODES))  # paper: tgt-dev, src-dev, tgt-test
+    modes: list[str] = field(default_factory=lambda: list(PAPER_MODES))  # paper: tgt-dev, src-dev, tgt-test (ours:
+    # also tgt-unlab, label-free on unlabelled target text; Cross-Augmented only)
     budget: Budget = field(default_factory=Budget)  # paper's budget unless cut
     device: str = "cpu"
     workers: int = 1  # cells run in parallel processes
     threads: int = 0  # torch threads per worker; 0 = cpu_count // workers (at least 1)
     deadline_s: float | None = None  # stop all cells after this many seconds and save partial results
     tag: str | None = None  # appended to variant folders; None = automatic when settings differ from defaults
+    augment_tag: str | None = None  # (ours) Cross-Augmented folders get this tag instead of `tag`, so variants of
+    # Cross-Augmented (issue 18: soft labels, confidence selection, tgt-unlab) start from the same base cells
     # Settings of every cell; a JSON grid file gives only the fields it changes, e.g. {"train": {"length_buckets": 20}}.
     # The variant fixes the tagger's architecture, the budget and the cell fix epochs, eval_every, seed and device.
     space: SpaceConfig = field(default_factory=SpaceConfig)
@@ -152,6 +157,8 @@ class Cell:
 
 def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     """Non-default settings that change a cell's result get a short hash tag, so results never collide."""
+    if variant == CROSS_AUGMENTED and grid.augment_tag:
+        return grid.augment_tag
     if grid.tag:
         return grid.tag
     changed = grid.overrides()
@@ -159,6 +166,8 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     relevant = {"space": changed["space"], "tagger": changed["tagger"], "train": train}
     if variant == CROSS_AUGMENTED:
         relevant["augment"] = changed["augment"]
+        if "tgt-unlab" in grid.modes:  # holds sentences out of pseudo-labelling: results of the modes sharing its run change
+            relevant["augment"] = {**changed["augment"], "unlab_holdout": grid.augment.unlab_holdout}
     relevant = {k: v for k, v in relevant.items() if v}
     if not relevant:
         return None
@@ -166,12 +175,22 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     return "cfg" + hashlib.sha256(blob).hexdigest()[:6]
 
 
+def cell_modes(variant: str, modes) -> tuple[str, ...]:
+    """A cell's selection modes: Cross-Augmented takes the grid's; the others log no `tgt-unlab` set, so they
+    take the paper's modes of the grid plus those Cross-Augmented picks their bases by (`BASE_MODE`); their
+    finished results stay valid when a grid adds the new mode."""
+    if variant == CROSS_AUGMENTED:
+        return tuple(modes)
+    wanted = {BASE_MODE.get(m, m) for m in modes}
+    return tuple(m for m in PAPER_MODES if m in wanted)
+
+
 def make_cell(grid: GridConfig, lang: str, variant: str, seed: int, dependency: bool = False) -> Cell:
     cfg = TransferConfig(
         lang=lang,
         variant=variant,
         seed=seed,
-        modes=tuple(grid.modes),
+        modes=cell_modes(variant, grid.modes),
         device=grid.device,
         space=dataclasses.replace(grid.space),
         augment=dataclasses.replace(grid.augment),

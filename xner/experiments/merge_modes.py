@@ -17,7 +17,7 @@ from pathlib import Path
 
 from xner.errors import XnerError
 from xner.io import write_json_atomic, write_text_atomic
-from xner.transfer.config import CROSS_AUGMENTED, MODES
+from xner.transfer.config import CROSS_AUGMENTED, PAPER_MODES
 
 
 def merge_cell(sources: dict[str, Path], out: Path) -> dict:
@@ -76,6 +76,6 @@ def merge_mode_runs(lang: str, seeds: list[int], src: Path, out: Path, tag: str 
     cell = Path(budget) / lang / f"{CROSS_AUGMENTED}+{tag}"
     merged = {}
     for seed in seeds:
-        sources = {m: (overrides or {}).get((m, seed), src / m) / cell / f"seed{seed}" for m in MODES}
+        sources = {m: (overrides or {}).get((m, seed), src / m) / cell / f"seed{seed}" for m in PAPER_MODES}
         merged[seed] = merge_cell(sources, out / cell / f"seed{seed}")
     return merged

@@ -110,6 +110,9 @@ def _comparable(config: dict) -> dict:
         out.pop("augment", None)
     elif isinstance(out.get("augment"), dict):  # older results may carry fields removed since (same meaning)
         out["augment"] = AugmentConfig.from_dict(out["augment"]).to_dict()
+    if out.get("variant") == "cross-augmented":
+        # the tgt-unlab mode holds sentences out of pseudo-labelling, which changes every mode's result
+        out["held_out_for_tgt_unlab"] = "tgt-unlab" in (config.get("modes") or ())
     return out
 
 

@@ -24,8 +24,9 @@ from xner.transfer.config import (
     CROSS_SHARED,
     CROSS_WORD,
     CROSS_WORD_NOCHAR,
+    BASE_MODE,
     DEFAULT_DIRECTION,
-    MODES,
+    PAPER_MODES,
     SOURCE_MONO,
     SOURCE_MONO_NOCHAR,
     TARGET_LANGS,
@@ -41,6 +42,13 @@ VARIANT_LABEL = {
     CROSS_AUGMENTED: "Cross-Augmented",
 }
 ARROW = {"s2t": "→", "t2s": "←"}
+# Table 4 columns: the label-free modes side by side; `tgt-unlab` (ours) only when some result has it.
+TABLE_MODES = ("tgt-dev", "src-dev", "tgt-unlab", "tgt-test")
+
+
+def shown_modes(groups: dict) -> list[str]:
+    """The paper's modes, plus each other mode that some shown result selected with."""
+    return [m for m in TABLE_MODES if m in PAPER_MODES or any(g.values(m) for g in groups.values())]
 
 
 @dataclass
@@ -218,17 +226,20 @@ def _params(g: Group | None) -> str:
 
 
 def claim_lines(groups: dict[tuple[str, str], Group], mode: str) -> list[str]:
-    """Does Cross-Augmented beat Cross-Shared, and Cross-Shared beat Cross-Word, per language?"""
+    """Does Cross-Augmented beat Cross-Shared, and Cross-Shared beat Cross-Word, per language? A base variant
+    without `mode` (tgt-unlab is Cross-Augmented only) is compared under its `BASE_MODE` (src-dev): label-free
+    against label-free."""
     lines = []
     for lang in TARGET_LANGS:
         parts = []
         for better, worse in ((CROSS_AUGMENTED, CROSS_SHARED), (CROSS_SHARED, CROSS_WORD)):
             gb, gw = groups.get((lang, better)), groups.get((lang, worse))
-            if not gb or not gw or not gb.values(mode) or not gw.values(mode):
+            worse_mode = mode if gw and gw.values(mode) else BASE_MODE.get(mode, mode)
+            if not gb or not gw or not gb.values(mode) or not gw.values(worse_mode):
                 parts.append(f"{VARIANT_LABEL[better]} vs {VARIANT_LABEL[worse]}: not enough results")
                 continue
             vb = _augmented_values(gb, mode) if better == CROSS_AUGMENTED else gb.values(mode)
-            vw = gw.values(mode)
+            vw = gw.values(worse_mode)
             diff = round(statistics.fmean(vb) - statistics.fmean(vw), 2)  # F1 is reported to 2 decimals
             sd = lambda v: f"{statistics.stdev(v):.2f}" if len(v) > 1 else "n/a"  # noqa: E731
             verdict = "yes" if diff > 0 else "no" if diff < 0 else "tie"
@@ -275,14 +286,17 @@ def _gain_over_start(group: Group, mode: str) -> str:
 def render_table4(results: list[dict], prefer: list[str] | None = None) -> str:
     rows = [r for r in results if r["variant"] in BASE_VARIANTS + (CROSS_AUGMENTED,)]
     groups = group_results(rows, prefer)
-    header = "| model | pair | " + " | ".join(f"{m} ours" for m in MODES) + \
+    modes = shown_modes(groups)
+    header = "| model | pair | " + " | ".join(f"{m} ours" for m in modes) + \
         " | tgt-dev paper (quoted) | params ours | params paper (quoted) | budget |"
+    unlab = (" tgt-unlab (ours, not in the paper): label-free, scored on held-out unlabelled target sentences "
+             "(Cross-Augmented only; `xner.transfer.selection`)." if "tgt-unlab" in modes else "")
     out = [
         "# Table 4 — Cross-lingual transfer in the shared embedding space",
         "",
         "Target test F1 at the step selected by each mode: tgt-dev (tuned on target dev), src-dev (tuned on "
-        "English dev; truly unsupervised), tgt-test (oracle upper bound). Paper columns are **quoted from the "
-        "paper** (Table 4), not produced by xner.",
+        "English dev; truly unsupervised), tgt-test (oracle upper bound)." + unlab + " Paper columns are **quoted "
+        "from the paper** (Table 4), not produced by xner.",
         "",
         header,
         "|" + "---|" * (header.count("|") - 1),
@@ -290,7 +304,7 @@ def render_table4(results: list[dict], prefer: list[str] | None = None) -> str:
     for variant in BASE_VARIANTS + (CROSS_AUGMENTED,):
         for lang in TARGET_LANGS:
             g = groups.get((lang, variant))
-            cells = [fmt_stat(g.values(m), g.requested) if g else "—" for m in MODES]
+            cells = [fmt_stat(g.values(m), g.requested) if g else "—" for m in modes]
             out.append(
                 f"| {VARIANT_LABEL[variant]} | {lang_label(lang, g)} | " + " | ".join(cells) +
                 f" | {fmt_paper(paper.TABLE4[variant][lang]['tgt-dev'])} | {_params(g)} | "
@@ -298,8 +312,8 @@ def render_table4(results: list[dict], prefer: list[str] | None = None) -> str:
             )
     bases = _augmented_bases(groups)
     out += ["", "## Central claim check (computed from the rows above)", ""]
-    for mode in ("tgt-dev", "src-dev"):
-        out.append(f"Selection mode `{mode}`:")
+    for mode in [m for m in modes if m != "tgt-test"]:
+        out.append(f"Selection mode `{mode}`" + (" (base variants under src-dev)" if mode in BASE_MODE else "") + ":")
         out.extend(claim_lines(groups, mode))
         out.append("")
     if bases:
@@ -382,6 +396,53 @@ def render_table5(results: list[dict], prefer: list[str] | None = None) -> str:
     extra = ["Our embeddings are trained on 8-51M-token corpora (see `shared/data/README.md`), not Wikipedia-scale "
              "fastText; expect lower F1 than the paper's."]
     return "\n".join(out) + "\n" + _footer(rows, groups, extra)
+
+
+def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | None = None,
+                  modes: tuple[str, ...] = ("src-dev", "tgt-unlab", "tgt-dev")) -> str:
+    """Issue 18's comparison: one block per selection mode, one line per Cross-Augmented setting.
+
+    `rows`: [{"label": ..., "tag": ...}, ...], the first being the reference (the paper's method re-run). Each
+    line gives target test F1 mean ± std per language, the mean over languages, and against the reference
+    under the same mode (src-dev where the reference lacks the mode): the mean gain and the number of
+    languages where the gain exceeds the larger of the two seed stds."""
+    langs = list(TARGET_LANGS)
+    groups = {row["tag"]: group_results([r for r in results if r["variant"] == CROSS_AUGMENTED
+                                         and r.get("tag") == row["tag"]], prefer) for row in rows}
+    out = ["# Beyond the paper: Cross-Augmented settings side by side", "",
+           "Target test F1 (mean ± std over seeds) at the checkpoint each selection mode picked. src-dev and "
+           "tgt-unlab read no target label; tgt-dev (target dev labels) is a reference only. Gain = mean over "
+           f"languages minus the reference (`{rows[0]['label']}`, same mode; src-dev where it lacks the mode); "
+           "`beats` = languages where the gain exceeds the larger seed std of the two.", ""]
+    stat = lambda v: (statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0) if v else None  # noqa: E731
+    for mode in modes:
+        out += [f"## Selection mode `{mode}`", "", "| setting (tag) | " + " | ".join(langs) +
+                " | mean | gain vs reference | beats |", "|---|" + "---|" * (len(langs) + 3)]
+        ref = groups[rows[0]["tag"]]
+        for row in rows:
+            g = groups[row["tag"]]
+            cells, means, gains, beats = [], [], [], 0
+            for lang in langs:
+                grp = g.get((lang, CROSS_AUGMENTED))
+                vals = _augmented_values(grp, mode) if grp else []
+                cells.append(fmt_stat(vals, grp.requested if grp else None, with_max=False))
+                mine = stat(vals)
+                rgrp = ref.get((lang, CROSS_AUGMENTED))
+                rvals = (_augmented_values(rgrp, mode) or _augmented_values(rgrp, BASE_MODE.get(mode, mode))) \
+                    if rgrp else []
+                theirs = stat(rvals)
+                if mine:
+                    means.append(mine[0])
+                if mine and theirs:
+                    gains.append(mine[0] - theirs[0])
+                    beats += (mine[0] - theirs[0]) > max(mine[1], theirs[1])
+            mean = f"{statistics.fmean(means):.2f}" if len(means) == len(langs) else "—"
+            gain = f"{statistics.fmean(gains):+.2f} ({len(gains)} lang.)" if gains else "—"
+            out.append(f"| {row['label']} (`{row['tag']}`) | " + " | ".join(cells) +
+                       f" | {mean} | {gain} | {beats if gains else '—'} |")
+        out.append("")
+    flat = {(*k, t): g for t, grp in groups.items() for k, g in grp.items()}  # (lang, variant, tag), for the notes
+    return "\n".join(out) + "\n" + _footer([r for g in flat.values() for r in g.results], flat, [])
 
 
 def render_all(results_root: str | Path, out_dir: str | Path, prefer: list[str] | None = None,

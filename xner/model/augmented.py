@@ -23,7 +23,7 @@ from torch import nn
 from xner.errors import XnerError
 from xner.io import atomic_path, write_json_atomic
 from xner.model.config import TaggerConfig
-from xner.model.crf import CRF
+from xner.model.crf import CRF, marginals
 from xner.model.folder import check_state, read_json, read_weights, validate_header, validate_tagger_config, validate_vocab
 from xner.model.scorer import TagScorer
 from xner.model.tagger import Tagger
@@ -95,12 +95,27 @@ class AugmentedTagger(nn.Module):
         """L_s(theta_s) on a labelled source batch (eq. 6)."""
         return self.source.loss(batch, reduction)
 
-    def target_loss(self, batch, reduction: str = "mean") -> torch.Tensor:
-        """L_t(theta_s) + L_t(theta_t) on a pseudo-labelled target batch (eq. 7's target terms)."""
-        f_s = self.source.features(batch)  # (B, T, 2Hs), one forward pass serves both terms
-        loss_s = self.source.crf.nll(self.source.emissions(f_s), batch.tags, batch.mask, reduction)
-        loss_t = self.target.crf.nll(self.target_emissions(batch, f_s), batch.tags, batch.mask, reduction)
-        return loss_s + loss_t
+    def target_loss(self, batch, reduction: str = "mean", teacher_probs: torch.Tensor | None = None,
+                    hard: bool = True, soft_loss: str = "kl", soft_weight: float = 1.0) -> torch.Tensor:
+        """L_t(theta_s) + L_t(theta_t) on a pseudo-labelled target batch (eq. 7's target terms; `hard`).
+
+        `teacher_probs` (B, T, n): also (or, with `hard=False`, only) the teacher-student term, `soft_weight`
+        times `soft_label_loss` of theta_t's CRF marginals against them (Wu et al. 2020); theta_s gets no
+        soft term (it is the teacher), only what reaches its encoder through eq. 7's [f_t ; f_s]."""
+        f_s = self.source.features(batch)  # (B, T, 2Hs), one forward pass serves every term
+        # The paper's order of the forward passes (theta_s's scorer, then theta_t), so its runs stay bit-identical
+        loss_s = self.source.crf.nll(self.source.emissions(f_s), batch.tags, batch.mask, reduction) if hard else None
+        emissions_t = self.target_emissions(batch, f_s)
+        loss = None
+        if hard:
+            loss = loss_s + self.target.crf.nll(emissions_t, batch.tags, batch.mask, reduction)
+        if teacher_probs is not None:
+            student = marginals(self.target.crf, emissions_t, batch.mask)
+            soft = soft_weight * soft_label_loss(student, teacher_probs, batch.mask, soft_loss, reduction)
+            loss = soft if loss is None else loss + soft
+        if loss is None:
+            raise XnerError("a target loss needs hard pseudo-labels, teacher marginals or both")
+        return loss
 
     @torch.no_grad()
     def decode(self, batch) -> list[list[int]]:
@@ -114,6 +129,22 @@ class AugmentedTagger(nn.Module):
         missing = [m for m in missing if "word_embedding" not in m]
         if missing or unexpected:
             raise XnerError(f"augmented checkpoint does not fit (missing {missing}, unexpected {unexpected})")
+
+
+def soft_label_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor, kind: str = "kl",
+                    reduction: str = "mean") -> torch.Tensor:
+    """Distance of the student's tag marginals from the teacher's, (B, T, n) each: per sentence the sum over its
+    tokens of KL(teacher || student) ("kl") or of the squared difference ("mse", the loss of Wu et al.'s released
+    code), then the mean (or sum) over the batch, like the CRF NLL it is added to. Zero when they agree."""
+    m = mask.to(student.dtype)[:, :, None]  # (B, T, 1)
+    if kind == "kl":
+        per = teacher * (torch.log(teacher.clamp_min(1e-12)) - torch.log(student.clamp_min(1e-12)))
+    elif kind == "mse":
+        per = (student - teacher) ** 2
+    else:
+        raise XnerError(f"soft loss must be kl or mse, not {kind!r}")
+    per_sentence = (per * m).sum(dim=(1, 2))  # (B,)
+    return per_sentence.mean() if reduction == "mean" else per_sentence.sum()
 
 
 @torch.no_grad()

@@ -142,3 +142,31 @@ class CRF(nn.Module):
                 path[:, t] = current
         # Padding kept the tag fixed, so the final tag sits at every padded position; cut at each length.
         return [path[b, : lengths[b]].tolist() for b in range(batch)]
+
+
+def marginals(crf: CRF, emissions: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Per-token tag marginals p(y_t = j | x) by the forward-backward algorithm: (B, T, n), (B, T) -> (B, T, n).
+
+    Differentiable (a student's marginals are trained towards a teacher's, `xner.transfer.soft_labels`);
+    `temperature` divides every potential (emissions, transitions, start/end) before normalising, so T > 1
+    flattens the distribution. Rows on padding are zero. Same masks as the rest of this module (left-aligned).
+    """
+    em = emissions / temperature  # (B, T, n)
+    trans = (crf.transitions / temperature)[None]  # (1, n, n) [from, to]
+    start = crf.start / temperature if crf.start is not None else torch.zeros_like(em[0, 0])
+    end = crf.end / temperature if crf.end is not None else torch.zeros_like(em[0, 0])
+    width = em.shape[1]
+    alphas = [em[:, 0] + start]  # alpha_t(j): log-sum of the paths ending in j at t, emission of t included
+    for t in range(1, width):
+        step = torch.logsumexp(alphas[-1][:, :, None] + trans, dim=1) + em[:, t]  # (B, n)
+        alphas.append(torch.where(mask[:, t, None], step, alphas[-1]))
+    betas = [end.expand_as(alphas[0])]  # beta_t(i): log-sum of the continuations after t, end score included
+    for t in range(width - 2, -1, -1):
+        step = torch.logsumexp(trans + (em[:, t + 1] + betas[-1])[:, None, :], dim=2)  # (B, n)
+        # t + 1 on padding: t is the last real token (or padding itself), so only the end score follows
+        betas.append(torch.where(mask[:, t + 1, None], step, end.expand_as(step)))
+    betas.reverse()
+    alpha, beta = torch.stack(alphas, dim=1), torch.stack(betas, dim=1)  # (B, T, n)
+    log_z = torch.logsumexp(alphas[-1] + end, dim=1)  # (B,)
+    probs = torch.exp(alpha + beta - log_z[:, None, None])
+    return probs * mask[:, :, None].to(probs.dtype)

@@ -18,6 +18,12 @@ run's at the chosen step. theta_t's new wide scorer and CRF start random by defa
 (`target_scorer_init="fresh"`), so theta_t starts near 0 F1 and needs many updates; "copy" builds them
 from theta_s's so that theta_t starts as the base tagger.
 
+Beyond the paper (issue 18; each an `AugmentConfig` option whose default is the paper's Algorithm 1):
+`target_loss` "soft" / "hard+soft" (theta_t learns theta_s's CRF tag marginals, teacher-student as in Wu et al.
+2020; `xner.transfer.soft_labels`), `pseudo_select` "confidence" / "length+confidence" (keep sentences by
+theta_s's marginal confidence; `xner.transfer.pseudo_labels`), and the label-free selection mode `tgt-unlab`
+(held-out unlabelled target sentences; `xner.transfer.selection`).
+
 The final target tagger is theta_t with theta_s features (`AugmentedTagger`). Target text comes
 only from `load_unlabeled` (no labels); target labels are read by evaluation and tgt-dev selection
 only, as for the other variants.
@@ -30,8 +36,6 @@ evaluation, exact resume also mid-iteration. theta_s is read from the base cell'
 (`xner.transfer.artefacts`); each mode's selected model is saved as a loadable `AugmentedTagger` folder,
 `<run_dir>/model-<mode>/`.
 """
-
-from __future__ import annotations
 
 from __future__ import annotations
 
@@ -48,11 +52,26 @@ from xner.io import write_json_atomic
 from xner.model.augmented import AugmentedTagger, save_augmented
 from xner.training.early_stopping import replay
 from xner.transfer.cell import TEST_SET, CellData, eval_sets, notes, read_jsonl, select, tagger_config, train_config
-from xner.transfer.config import BASE_VARIANTS, MODE_EVAL_SET, SOURCE_LANG, TransferConfig
-from xner.transfer.pseudo_labels import keep_up_to, length_bounds, sample_threshold, with_tags
+from xner.transfer.config import BASE_MODE, BASE_VARIANTS, MODE_EVAL_SET, SOURCE_LANG, AugmentConfig, TransferConfig
+from xner.transfer.pseudo_labels import keep_confident, keep_up_to, length_bounds, sample_threshold, with_tags
+from xner.transfer.selection import UNLAB_SET, entity_token_share, holdout_split, unlabelled_scorer
+from xner.transfer.soft_labels import gather_batch, slice_sentences, teacher_view
 
 # AugmentConfig / TrainConfig fields that may change between an interrupted run and its resumption
 FREE_AUGMENT = ("log_source_scores",)
+# Fields added after runs were made (issue 18): in a run's fingerprint only when they differ from the default,
+# so a run from before them resumes; the tgt-unlab ones only when the mode is run (they change nothing else).
+LATER_AUGMENT = ("target_loss", "soft_loss", "soft_temperature", "soft_weight", "pseudo_select", "confidence_rule",
+                 "confidence_threshold", "confidence_per_type")
+UNLAB_AUGMENT = ("unlab_holdout", "unlab_criterion")
+
+
+def augment_fingerprint(aug: AugmentConfig, modes) -> dict:
+    """The AugmentConfig fields that a resumed run must share with the run it continues."""
+    default = AugmentConfig().to_dict()
+    return {k: v for k, v in aug.to_dict().items() if k not in FREE_AUGMENT
+            and not (k in LATER_AUGMENT + UNLAB_AUGMENT and v == default[k])
+            and not (k in UNLAB_AUGMENT and "tgt-unlab" not in modes)}
 
 
 # ----------------------------------------------------------------------------------------------- planning
@@ -82,15 +101,17 @@ def plan_runs(config: TransferConfig, base_cells: Mapping) -> dict[tuple[str, in
 
 
 def plan_from_results(config: TransferConfig, base_modes: Mapping[str, dict], run_dirs: Mapping[str, str]) -> dict:
-    """`plan_runs` from each candidate base variant's per-mode selections (result "modes")."""
+    """`plan_runs` from each candidate base variant's per-mode selections (result "modes"). A mode that base
+    cells do not log (`tgt-unlab`) starts from the base its `BASE_MODE` (the label-free src-dev) picks."""
     candidates = list(base_modes)
     runs: dict[tuple[str, int], dict] = {}
     for mode in config.modes:
+        base_mode = BASE_MODE.get(mode, mode)
         scored = []
         for v in candidates:
-            entry = base_modes[v].get(mode)
+            entry = base_modes[v].get(base_mode)
             if entry is None:
-                raise XnerError(f"base cell {v} has no {mode} selection; rerun it with that mode")
+                raise XnerError(f"base cell {v} has no {base_mode} selection; rerun it with that mode")
             scored.append((entry["selection_f1"], -candidates.index(v), v, entry))
         f1, _, variant, entry = max(scored)
         key = (variant, int(entry["step"]))
@@ -99,7 +120,7 @@ def plan_from_results(config: TransferConfig, base_modes: Mapping[str, dict], ru
         run["choice"][mode] = {
             "variant": variant, "step": entry["step"], "selection_set": entry["selection_set"],
             "selection_f1": f1, "base_test_f1": entry["test_f1"],
-            "candidates": {v: base_modes[v][mode]["selection_f1"] for v in candidates},
+            "candidates": {v: base_modes[v][base_mode]["selection_f1"] for v in candidates},
             "base_run_dir": run_dirs[variant],
         }
     return runs
@@ -150,7 +171,7 @@ def train_augmented_cell(config: TransferConfig, data: CellData, plan: dict, bas
     })
     seconds, interrupted = 0.0, False
     for (variant, step), run in plan.items():
-        source = base_model(variant, run["modes"][0])
+        source = base_model(variant, BASE_MODE.get(run["modes"][0], run["modes"][0]))
         sub = run_dir / run_name(variant, step)
         write_json_atomic(sub / "run_info.json", {"modes": run["modes"], "choice": run["choice"]})
         result = train_augmented(source, data, config, sub, run["modes"], on_eval=on_eval, show_progress=show_progress)
@@ -187,7 +208,12 @@ class AugmentedRun:
 class AugmentedProcedure:
     """One round = one outer iteration of Algorithm 1: l ~ U(lo, hi), pseudo-label the target sentences of at
     most l tokens with theta_s, then one pass over them, each target step after `source_per_target` source
-    steps. Its state (source order, this round's pseudo-labelled set and order) resumes mid-iteration."""
+    steps. Its state (source order, this round's pseudo-labelled set and order) resumes mid-iteration.
+
+    Beyond the paper (`augment.pseudo_select`, `augment.target_loss`): the kept set may be chosen by theta_s's
+    marginal confidence instead of (or besides) the length threshold, and theta_t may learn theta_s's tag
+    marginals (soft labels, computed once per round like the hard ones) instead of (or besides) the Viterbi
+    tags; the marginals are part of the round's state."""
 
     def __init__(self, model: AugmentedTagger, src_corpus, target: list, config: TransferConfig, bounds: tuple,
                  device, rng: np.random.Generator, source_eval: Callable | None):
@@ -208,13 +234,33 @@ class AugmentedProcedure:
 
         if self.src_perm is None:
             self.src_perm = rng.permutation(len(self.src_corpus))
-        threshold = sample_threshold(rng, self.lo, self.hi)
-        keep = keep_up_to(self.lengths, threshold)
+        aug = self.aug
+        threshold = sample_threshold(rng, self.lo, self.hi) if "length" in aug.pseudo_select else None
+        keep = keep_up_to(self.lengths, threshold) if threshold is not None else np.arange(len(self.target))
         kept = [self.target[i] for i in keep]
         with torch.inference_mode():
             tags = predict(self.model.source, [s.tokens for s in kept], self.lang, self.tcfg.eval_batch_size)  # IOB2
-        self.round = {"threshold": threshold, "keep": keep, "tags": [tuple(t) for t in tags], "t_perm": None,
-                      "loss_source": 0.0, "loss_target": 0.0}
+        tags = [tuple(t) for t in tags]
+        candidates, soft = len(keep), None
+        if "confidence" in aug.pseudo_select or aug.target_loss != "hard":
+            from xner.model.batching import EncodedCorpus
+
+            corpus = EncodedCorpus(kept, self.lang, self.model.vocab, with_tags=False)
+            view = teacher_view(self.model.source, corpus, self.tcfg.eval_batch_size)
+            chosen = np.arange(len(kept))
+            if "confidence" in aug.pseudo_select:
+                conf = view.confidence()
+                per_sentence = [conf[a : a + n] for a, n in zip(corpus.starts, corpus.lengths)]
+                chosen = keep_confident(per_sentence, tags, aug.confidence_rule, aug.confidence_threshold,
+                                        aug.confidence_per_type)
+                keep, tags = keep[chosen], [tags[i] for i in chosen]
+            if aug.target_loss != "hard":
+                if aug.soft_temperature != 1.0:
+                    view = teacher_view(self.model.source, corpus, self.tcfg.eval_batch_size, aug.soft_temperature)
+                # float16 (also in the checkpoint): half the size, and a resumed round reads what it would have
+                soft = torch.from_numpy(slice_sentences(view.probs, corpus.starts, corpus.lengths, chosen)).half()
+        self.round = {"threshold": threshold, "keep": keep, "tags": tags, "t_perm": None,
+                      "loss_source": 0.0, "loss_target": 0.0, "candidates": candidates, "soft": soft}
         self._encode()
         self.round["t_perm"] = rng.permutation(len(self.t_corpus))
         return self.steps()
@@ -244,7 +290,13 @@ class AugmentedProcedure:
             self.round["loss_source"] += update(self.model.source_loss(batch, reduction))
             used += batch.size
         batch = self.t_corpus.batch(self.round["t_perm"][index * bs : (index + 1) * bs], self.device)
-        self.round["loss_target"] += update(self.model.target_loss(batch, reduction))
+        if self.aug.target_loss == "hard":  # the paper's Algorithm 1
+            loss = self.model.target_loss(batch, reduction)
+        else:
+            teacher = gather_batch(self.round["soft"], self.t_corpus, batch)  # (B, T, n)
+            loss = self.model.target_loss(batch, reduction, teacher, hard=self.aug.target_loss == "hard+soft",
+                                          soft_loss=self.aug.soft_loss, soft_weight=self.aug.soft_weight)
+        self.round["loss_target"] += update(loss)
         return used + batch.size
 
     # ---- log and state
@@ -258,6 +310,8 @@ class AugmentedProcedure:
             entity_tokens = sum(t != "O" for seq in r["tags"] for t in seq)
             fields["pseudo"] = {"threshold": r["threshold"], "kept": int(len(r["keep"])), "kept_tokens": kept_tokens,
                                 "entity_token_share": round(entity_tokens / max(1, kept_tokens), 4)}
+            if "confidence" in self.aug.pseudo_select:
+                fields["pseudo"]["before_confidence"] = int(r["candidates"])
             fields["loss_source"] = r["loss_source"] / max(1, n * self.aug.source_per_target)
             fields["loss_target"] = r["loss_target"] / n
         if self.source_eval is not None and kind in ("initial", "round_end"):
@@ -274,7 +328,7 @@ class AugmentedProcedure:
             "round": None if r is None else {
                 "threshold": r["threshold"], "keep": torch.from_numpy(r["keep"]), "tags": r["tags"],
                 "t_perm": torch.from_numpy(r["t_perm"]), "loss_source": r["loss_source"],
-                "loss_target": r["loss_target"]},
+                "loss_target": r["loss_target"], "candidates": r["candidates"], "soft": r["soft"]},
         }
 
     def load_state(self, state: dict) -> None:
@@ -282,8 +336,8 @@ class AugmentedProcedure:
         self.src_pos = state["src_pos"]
         r = state["round"]
         if r is not None:
-            self.round = {**r, "keep": r["keep"].numpy(), "t_perm": r["t_perm"].numpy(),
-                          "tags": [tuple(t) for t in r["tags"]]}
+            self.round = {"candidates": len(r["keep"]), "soft": None, **r, "keep": r["keep"].numpy(),
+                          "t_perm": r["t_perm"].numpy(), "tags": [tuple(t) for t in r["tags"]]}
             self._encode()
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
@@ -328,27 +382,35 @@ def train_augmented(source, data: CellData, config: TransferConfig, out_dir: Pat
     target = [s for s in data.unlabeled if 0 < len(s) <= tcfg.max_train_len]
     if not target:
         raise XnerError(f"no unlabelled {config.lang} sentences to pseudo-label")
+    held_out: list = []
+    if "tgt-unlab" in modes:  # label-free selection on target text that is never pseudo-labelled
+        target, held_out = holdout_split(target, aug_cfg.unlab_holdout)
     lo, hi = length_bounds(target)
     lo = aug_cfg.length_min if aug_cfg.length_min is not None else lo
     hi = aug_cfg.length_max if aug_cfg.length_max is not None else hi
     sets = eval_sets(config, data)
     select_on = [MODE_EVAL_SET[m] for m in modes]
     evaluate = set_evaluator(model, sets, tcfg.eval_batch_size)
+    if held_out:
+        evaluate = _with_unlabelled(evaluate, unlabelled_scorer(
+            model, held_out, config.lang, aug_cfg.unlab_criterion,
+            entity_token_share([s.tags for s in src_sents]), tcfg.eval_batch_size))
     source_eval = None
     if aug_cfg.log_source_scores:
         evaluate_source = set_evaluator(model.source, sets, tcfg.eval_batch_size)
-        source_eval = lambda: evaluate_source(select_on)  # noqa: E731
+        labelled = [n for n in select_on if n in sets]
+        source_eval = lambda: evaluate_source(labelled)  # noqa: E731
     procedure = AugmentedProcedure(model, src_corpus, target, config, (lo, hi), device, rng, source_eval)
     fingerprint = {
         "vocab_hash": hash_text(json.dumps(model.vocab.to_dict(), sort_keys=True)), "modes": list(modes),
         "source_sentences": len(src_corpus), "unlabeled_sentences": len(target), "length_bounds": [lo, hi],
-        "augment": {k: v for k, v in aug_cfg.to_dict().items() if k not in FREE_AUGMENT},
+        "augment": augment_fingerprint(aug_cfg, modes),
         "train": {k: v for k, v in tcfg.to_dict().items() if k not in FREE_FIELDS},
     }
     if not (out_dir / "checkpoint.pt").is_file():
         write_json_atomic(out_dir / "run_config.json", {
             "modes": modes, "augment": aug_cfg.to_dict(), "train": tcfg.to_dict(), "length_bounds": [lo, hi],
-            "unlabeled_sentences": len(target), "source_sentences": len(src_corpus),
+            "unlabeled_sentences": len(target), "source_sentences": len(src_corpus), "held_out_unlabeled": len(held_out),
             "params": count_parameters(model), "params_merged_biases": count_parameters(model, merge_lstm_biases=True),
             "params_source": count_parameters(model.source), "params_target": count_parameters(model.target),
         })
@@ -360,11 +422,13 @@ def train_augmented(source, data: CellData, config: TransferConfig, out_dir: Pat
                          if MODE_EVAL_SET[m] in state.best)
         return f"iteration {record['iteration']}: l={pseudo['threshold']} kept {pseudo['kept']} sentences; {shown}"
 
+    all_sets = list(sets) + ([UNLAB_SET] if held_out else [])
+
     spec = LoopSpec(
         rounds=budget.augment_iterations, eval_every=eval_every,
         learning_rate=tcfg.learning_rate,  # (ours) the paper's per-epoch schedule, restarted for this stage
-        clip=tcfg.clip, sets=list(sets), select_on=select_on,
-        report=[n for n in sets if n not in select_on], eval_all=tcfg.eval_all_sets, patience=aug_cfg.patience,
+        clip=tcfg.clip, sets=all_sets, select_on=select_on,
+        report=[n for n in all_sets if n not in select_on], eval_all=tcfg.eval_all_sets, patience=aug_cfg.patience,
         eval_initial=aug_cfg.eval_initial, stop_after_batches=tcfg.stop_after_batches, label="Cross-Augmented iteration",
         log_every_round=round_line,
     )
@@ -376,6 +440,18 @@ def train_augmented(source, data: CellData, config: TransferConfig, out_dir: Pat
                       resume=True, show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
                       on_eval=on_eval, model=model, header=header)
     return AugmentedRun(model, out_dir, result.seconds, result.interrupted, result.best)
+
+
+def _with_unlabelled(evaluate: Callable, score: Callable[[], dict]) -> Callable:
+    """`evaluate(names)` that also scores the label-free `tgt-unlab` set when it is asked for."""
+
+    def run(names) -> dict:
+        out = evaluate([n for n in names if n != UNLAB_SET])
+        if UNLAB_SET in names:
+            out[UNLAB_SET] = score()
+        return out
+
+    return run
 
 
 # ----------------------------------------------------------------------------------------------- summary

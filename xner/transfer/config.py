@@ -31,10 +31,21 @@ BASE_VARIANTS = (CROSS_WORD_NOCHAR, CROSS_WORD, CROSS_SHARED)  # candidates for 
 PAPER_VARIANTS = SOURCE_MONO_VARIANTS + BASE_VARIANTS + (CROSS_AUGMENTED,)  # Tables 3 and 4: a grid's default
 VARIANTS = PAPER_VARIANTS + (TRANSLATE_TRAIN,)
 
-# Selection modes (METHOD.md section 4). Order = order of the table columns.
-MODES = ("tgt-dev", "src-dev", "tgt-test")
+# Selection modes (METHOD.md section 4). Order = order of the table columns. `tgt-unlab` (ours, issue 18):
+# label-free, scored on held-out *unlabelled* target sentences (`xner.transfer.selection`); Cross-Augmented
+# only (base cells log no such set and report it as missing).
+MODES = ("tgt-dev", "src-dev", "tgt-test", "tgt-unlab")
+PAPER_MODES = ("tgt-dev", "src-dev", "tgt-test")  # the paper's three (METHOD.md section 4), the default
+LABEL_FREE_MODES = ("src-dev", "tgt-unlab")  # modes that read no target label
 # The eval set each mode selects on; eval-set names are the trainer's names.
-MODE_EVAL_SET = {"tgt-dev": "tgt-dev", "src-dev": "src-dev", "tgt-test": "tgt-test"}
+MODE_EVAL_SET = {"tgt-dev": "tgt-dev", "src-dev": "src-dev", "tgt-test": "tgt-test", "tgt-unlab": "tgt-unlab"}
+# Modes without a checkpoint of their own in the base cells: Cross-Augmented picks their base as this mode does.
+BASE_MODE = {"tgt-unlab": "src-dev"}
+TARGET_LOSSES = ("hard", "soft", "hard+soft")
+SOFT_LOSSES = ("kl", "mse")
+PSEUDO_SELECTS = ("length", "confidence", "length+confidence")
+CONFIDENCE_RULES = ("sentence-min", "sentence-mean", "entity-min")
+UNLAB_CRITERIA = ("confidence", "agreement", "entity-rate")
 
 # Paper, "Word-level Mapping": source -> target for es, nl, de; target -> source for ar, fi.
 DEFAULT_DIRECTION = {"es": "s2t", "nl": "s2t", "de": "s2t", "ar": "t2s", "fi": "t2s"}
@@ -117,9 +128,42 @@ class AugmentConfig(_Json):
     log_source_scores: bool = True  # (ours, diagnostics only) also log theta_s's F1 at iteration 0 and each
     # iteration end ("source_scores"; never used for selection)
     eval_every: int | None = None  # (ours) batches between evaluations; None = TrainConfig.eval_every
+    # ---- beyond the paper (issue 18; all "(ours)"; the defaults are the paper's Algorithm 1)
+    target_loss: str = "hard"  # paper: theta_s and theta_t learn theta_s's Viterbi pseudo-labels (CRF NLL).
+    # "soft": theta_t learns theta_s's per-token CRF marginals (teacher-student, Wu et al. 2020; theta_s then
+    # learns from English only); "hard+soft": both, the soft term weighted by `soft_weight`
+    soft_loss: str = "kl"  # KL(teacher || student marginals) per token; "mse": squared error of the marginals
+    # (the loss of Wu et al.'s released code, microsoft/vert-papers SingleMulti-TS)
+    soft_temperature: float = 1.0  # divides the teacher's CRF potentials before its marginals (> 1: softer)
+    soft_weight: float = 1.0  # weight of the soft term in "hard+soft"
+    pseudo_select: str = "length"  # paper: keep sentences with <= l tokens, l ~ U(min, max). "confidence": keep
+    # sentences whose teacher confidence (`confidence_rule`) is >= `confidence_threshold`; "length+confidence": both
+    confidence_rule: str = "sentence-min"  # confidence of a sentence from theta_s's marginal of each Viterbi tag:
+    # its minimum over the tokens ("sentence-min": an unsure O token, a possibly missed entity, drops the
+    # sentence), its mean ("sentence-mean"), or the minimum over predicted entities of the entity's mean marginal
+    # ("entity-min"; a sentence without predicted entity scores its sentence-min)
+    confidence_threshold: float = 0.9  # keep a sentence when its confidence is >= this
+    confidence_per_type: dict[str, float] | None = None  # entity-min only: threshold per entity type (e.g.
+    # {"MISC": 0.95}); types not named use `confidence_threshold`
+    unlab_holdout: int = 500  # tgt-unlab mode only: the last N unlabelled target sentences (at most a quarter of
+    # them) are held out of pseudo-labelling and scored by `unlab_criterion`, in the run that serves the mode (and
+    # so for the modes sharing its base checkpoint); runs without the mode hold nothing out
+    unlab_criterion: str = "confidence"  # tgt-unlab score on the held-out sentences: "confidence" = mean over
+    # tokens of theta_t's marginal of its Viterbi tag; "agreement" = span F1 of theta_t's tags against theta_s's;
+    # "entity-rate" = 100 - |theta_t's entity-token share / English train's - 1| * 100 (drift from the source)
 
     def __post_init__(self) -> None:
         check_choice("Cross-Augmented base", self.base, ("best",) + BASE_VARIANTS)
+        check_choice("target_loss", self.target_loss, TARGET_LOSSES)
+        check_choice("soft_loss", self.soft_loss, SOFT_LOSSES)
+        check_choice("pseudo_select", self.pseudo_select, PSEUDO_SELECTS)
+        check_choice("confidence_rule", self.confidence_rule, CONFIDENCE_RULES)
+        check_choice("unlab_criterion", self.unlab_criterion, UNLAB_CRITERIA)
+        thresholds = [self.confidence_threshold, *(self.confidence_per_type or {}).values()]
+        if not all(isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in thresholds):
+            raise XnerError("confidence thresholds must be numbers in [0, 1]")
+        if self.soft_temperature <= 0 or self.soft_weight < 0 or self.unlab_holdout < 1:
+            raise XnerError("soft_temperature must be > 0, soft_weight >= 0 and unlab_holdout >= 1")
         check_choice("target_init", self.target_init, ("copy", "random"))
         check_choice("target_scorer_init", self.target_scorer_init, ("fresh", "copy"))
         if self.target_variant is not None:
@@ -257,7 +301,7 @@ class TransferConfig(_Json):
     lang: str = "es"
     variant: str = CROSS_WORD
     seed: int = 1  # paper: 5 seeds per cell
-    modes: tuple[str, ...] = MODES  # selection modes to report (all three come from one training run)
+    modes: tuple[str, ...] = PAPER_MODES  # selection modes to report (all come from one training run)
     device: str = "cpu"
     space: SpaceConfig = field(default_factory=SpaceConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -16,6 +16,10 @@ split here (its unlabelled text, unlabeled/de.txt, has no tags), so German uses 
         --set space.align_suffix=.supervised --set augment.base_seed=1
 
 writes results/pseudo_labels.json and results/pseudo_labels.md (`--from-json` rewrites the Markdown only).
+
+Also (issue 18) the confidence rules of `augment.pseudo_select = "confidence"`: for each rule and threshold
+of `CONFIDENCE_RULES`, the share of sentences it keeps and the span P/R/F1 of their pseudo-labels
+(`analyse_rules`), the confidences being the base model's CRF marginals of its own Viterbi tags.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from xner.transfer.config import CROSS_AUGMENTED
 BUCKETS = ((1, 5), (6, 10), (11, 20), (21, 40), (41, None))  # tokens, inclusive; the last is open
 THRESHOLDS = (10, 20, 40)  # Algorithm 1 keeps sentences with <= l tokens; F1 of the kept set for these l
 LANGS = ("es", "nl", "de", "ar", "fi")
+# (rule, threshold) pairs scored by `analyse_rules` (AugmentConfig.confidence_rule / confidence_threshold)
+CONFIDENCE_RULES = (("sentence-min", 0.5), ("sentence-min", 0.7), ("sentence-min", 0.9), ("sentence-mean", 0.9),
+                    ("sentence-mean", 0.97), ("entity-min", 0.7), ("entity-min", 0.9))
 
 
 def bucket_label(low: int, high: int | None) -> str:
@@ -91,6 +98,30 @@ def analyse(gold: list[list[str]], pred: list[list[str]], max_len: int = 250) ->
         "length_median": float(np.median(usable)),
         "expected_kept_share_pct": round(100 * float(kept_share.mean()), 2),
     }
+
+
+def analyse_rules(gold: list[list[str]], pred: list[list[str]], confidences: list[np.ndarray],
+                  rules=CONFIDENCE_RULES) -> list[dict]:
+    """Per (rule, threshold): the sentences `xner.transfer.pseudo_labels.keep_confident` keeps, as a share, and
+    their pseudo-labels' span P/R/F1 against `gold` (ANALYSIS ONLY: the gold tags never reach training)."""
+    from xner.transfer.pseudo_labels import keep_confident
+
+    rows = []
+    for rule, threshold in rules:
+        keep = keep_confident(confidences, pred, rule, threshold)
+        rows.append({"rule": rule, "threshold": threshold, "kept_pct": round(100 * len(keep) / max(1, len(gold)), 2),
+                     **score_subset(gold, pred, keep)})
+    return rows
+
+
+def base_confidences(model, sentences, lang: str, batch_size: int = 256) -> list[np.ndarray]:
+    """The model's marginal of each of its Viterbi tags, per sentence (what the confidence rules read)."""
+    from xner.model.batching import EncodedCorpus
+    from xner.transfer.soft_labels import teacher_view
+
+    corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
+    conf = teacher_view(model, corpus, batch_size).confidence()
+    return [conf[a : a + n] for a, n in zip(corpus.starts, corpus.lengths)]
 
 
 @dataclass
@@ -156,6 +187,7 @@ def pseudo_label_quality(config: PseudoLabelConfig, command: str, out_prefix: st
             model = load_cell_model(bases[variant], mode)
             pred = predict(model, [s.tokens for s in sentences], lang)
             result = analyse(gold, pred, TrainConfig().max_train_len)
+            result["by_rule"] = analyse_rules(gold, pred, base_confidences(model, sentences, lang))
             for m in run["modes"]:
                 entry["by_mode"][m] = {"base": f"{bases[variant].name} step {step}", "base_variant": variant,
                                        "base_checkpoint": str(Path(bases[variant].run_dir) / "train" /
@@ -214,6 +246,24 @@ def markdown(data: dict) -> str:
                 f"| {_fmt(short.get('token_accuracy_pct'))} vs {_fmt(long_.get('token_accuracy_pct'))} | {verdict} "
                 f"| {res['expected_kept_share_pct']}% |")
     lines += ["", "\\* German: dev split (no labelled German training text here).", ""]
+    if any("by_rule" in res for entry in data["languages"].values() for res in entry["by_mode"].values()):
+        lines += [
+            "## Confidence rules (`augment.pseudo_select = \"confidence\"`): kept share and span P / R / F1",
+            "",
+            "Confidence = the base model's CRF marginal of its own Viterbi tag (`xner.transfer.soft_labels`); a "
+            "rule keeps a sentence when its confidence is >= the threshold (`xner.transfer.pseudo_labels`). "
+            "Compare with the `all` column above (no selection).",
+            "",
+            "| lang | base (mode) | rule | threshold | kept % | P | R | span F1 |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for lang, entry in data["languages"].items():
+            for mode, res in entry["by_mode"].items():
+                for row in res.get("by_rule", []):
+                    lines.append(f"| {lang} | {res['base_variant']} ({mode}) | {row['rule']} | {row['threshold']} "
+                                 f"| {row['kept_pct']} | {_fmt(row.get('precision'))} | {_fmt(row.get('recall'))} "
+                                 f"| {_fmt(row.get('f1'))} |")
+        lines.append("")
     for lang, entry in data["languages"].items():
         for mode, res in entry["by_mode"].items():
             lines += [
