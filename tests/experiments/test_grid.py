@@ -166,3 +166,27 @@ def test_beyond_recipe_reuses_the_dictfree_base_cells_and_names_each_setting():
         assert all("tgt-unlab" in c.config.modes for c in cells if c.config.variant == "cross-augmented")
     assert len(set(tags)) == len(tags) == 5
     assert recipe.phases[1].augment.target_loss == "soft" and recipe.phases[1].augment.base_seed == 1
+
+
+def test_a_signal_ends_the_whole_recipe_not_just_its_phase(tmp_path, run_cli, monkeypatch):
+    """SIGTERM/Ctrl-C stops the running phase's cells (partial results); the recipe must not go on to the next
+    phase (it did: a `kill` of `xner experiment grid` started phase 2 behind the user's back)."""
+    import xner.experiments.runner as runner
+
+    phases_run = []
+
+    def fake_run_grid(grid, command="", echo=print):
+        phases_run.append(grid.variants)
+        return runner.GridReport(stopped="SIGTERM")
+
+    monkeypatch.setattr(runner, "run_grid", fake_run_grid)
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"common": {"budget": "smoke", "results_root": str(tmp_path / "r")},
+                                "phases": [{"variants": ["cross-word"]}, {"variants": ["cross-shared"]}]}))
+    code, _, err = run_cli("experiment", "grid", path, "--lang", "nl", "--seed", "1")
+    assert code == 143 and phases_run == [["cross-word"]] and "phase(s) 2-2 not started" in err
+    monkeypatch.setattr(runner, "run_grid", lambda grid, command="", echo=print:
+                        phases_run.append(grid.variants) or runner.GridReport(stopped="deadline"))
+    phases_run.clear()
+    code, _, _ = run_cli("experiment", "grid", path, "--lang", "nl", "--seed", "1")
+    assert phases_run == [["cross-word"], ["cross-shared"]]  # a deadline ends one phase only

@@ -69,9 +69,12 @@ def _grid(
 CONFIG_OPT = typer.Option(None, "--config", help="JSON grid file (GridConfig fields); flags override it.")
 LANG_OPT = typer.Option(None, "--lang", help="Target language(s) (default: es nl de ar fi).")
 VARIANT_OPT = typer.Option(None, "--variant", help="Variant(s): source-mono-nochar, source-mono, cross-word-nochar, "
-                           "cross-word, cross-shared, cross-augmented (default: all).")
+                           "cross-word, cross-shared, cross-augmented; translate-train (BWET peer, Xie et al. 2018) "
+                           "(default: the paper's six).")
 SEED_OPT = typer.Option(None, "--seed", help="Seed(s) (default: 1 2 3 4 5).")
-MODE_OPT = typer.Option(None, "--mode", help="Selection mode(s): tgt-dev, src-dev, tgt-test (default: all three).")
+MODE_OPT = typer.Option(None, "--mode", help="Selection mode(s): tgt-dev, src-dev, tgt-test (the oracle: scores "
+                        "test at every evaluation), tgt-unlab (label-free, Cross-Augmented only). Default: tgt-dev "
+                        "src-dev.")
 BUDGET_OPT = typer.Option(None, "--budget", help="Budget preset (full, smoke) or tag like e2-n2000-v20000 (default full).")
 DEVICE_OPT = typer.Option(None, help="cpu or cuda.")
 TAG_OPT = typer.Option(None, help="Name for results of non-default settings (else a hash).")

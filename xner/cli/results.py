@@ -23,6 +23,8 @@ T2 = Table2Config()  # the defaults, written once in the config
 def _echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}  # the shell's exit codes for a process ended by these signals
+
 
 def grid(
     recipe: Path = typer.Argument(..., help="Recipe file (xner/experiments/grids/*.json) or a plain grid file."),
@@ -52,6 +54,9 @@ def grid(
             continue
         report = run_grid(phase, command=f"{command_line()} (phase {k})", echo=_echo)
         failed += report.failed
+        if report.stopped in SIGNAL_EXIT:  # a deadline ends one phase; a signal ends the whole recipe
+            _echo(f"stopped by {report.stopped}: phase(s) {k + 1}-{len(plan.phases)} not started")
+            raise typer.Exit(SIGNAL_EXIT[report.stopped])
     if plan.table and not dry_run:
         t = plan.table
         for name, path in render_all(plan.phases[0].results_root, Path(t.out), t.prefer, t.tag, t.only).items():

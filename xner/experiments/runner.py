@@ -188,6 +188,7 @@ class GridReport:
     failed: list[str] = field(default_factory=list)  # crashed (see the cell's log)
     not_started: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    stopped: str | None = None  # why running cells were stopped early: "deadline", "SIGTERM" or "SIGINT"
 
 
 def pending_cells(cells: list[Cell], report: GridReport) -> list[Cell]:
@@ -336,6 +337,7 @@ def _run_parallel(todo, cells, grid, command, report, echo) -> None:
         for s, handler in old.items():
             signal.signal(s, handler)
     if stop["reason"]:
+        report.stopped = stop["reason"]
         echo(f"stopping ({stop['reason']}): {len(running)} running cell(s) get partial results")
         for name, (cell, proc, t) in running.items():
             proc.terminate()
