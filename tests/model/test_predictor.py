@@ -84,21 +84,39 @@ def test_oov_breakdown_counts(trained_model, en_small):
 
 
 def test_fast_path_gives_the_old_paths_tags_on_real_data(trained_model, en_small):
-    """Cached char features, lean batches, numpy Viterbi and the IOB2 table change no tag (batch 1 and 64,
-    cold and warm cache), and the cache really is used on the second pass."""
+    """Cached per-type gate inputs and char features, the numpy recurrence and scorer, numpy Viterbi and
+    the IOB2 table change no tag (batch 1 and 64, cold and warm caches), and the caches really are used:
+    each word type is computed once, the second pass computes none."""
     model, _ = trained_model
     train, dev, _ = en_small
     tokens = [list(s.tokens) for s in dev] + [list(s.tokens) for s in train[:100]]
+    n_types = len({w for t in tokens for w in t})
     for batch_size in (1, 64):
         old = Predictor(model, batch_size, fast=False).predict(tokens)
         model.char_cache.clear()
+        model.gate_caches.clear()
         model.char_cache.misses = 0
         new = Predictor(model, batch_size)
         cold = new.predict(tokens)
-        assert model.char_cache.misses == len({w for t in tokens for w in t})  # each type computed once
+        gates = model.gate_caches["en"]
+        assert model.char_cache.misses == gates.misses == n_types  # each type computed once
         warm = new.predict(tokens)
+        assert gates.misses == n_types and model.char_cache.misses == n_types
         assert cold == old and warm == old
-        assert model.char_cache.misses == len({w for t in tokens for w in t})  # no type computed again
+
+
+@pytest.mark.parametrize("config", [{"shared_weights": True}, {"use_char": False}, {"dense_dim": 0}])
+def test_fast_path_other_architectures(en_small, config):
+    """The fast path on the other architectures (one LSTM both ways, no char LSTM, no dense layer) gives
+    the old path's tags; untrained models, whose near-uniform scores make ties likelier than a trained one's."""
+    from tests.model.conftest import build
+
+    model = build(en_small, **config).eval()
+    train, dev, _ = en_small
+    tokens = [list(s.tokens) for s in dev]
+    for batch_size in (1, 64):
+        assert Predictor(model, batch_size).predict(tokens) == Predictor(model, batch_size, fast=False).predict(tokens)
+
 
 
 def test_char_cache_features_equal_the_encoder_and_follow_weight_changes(trained_model):

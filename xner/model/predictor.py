@@ -81,7 +81,13 @@ def predict_ids(
         model.eval()
     try:
         with torch.no_grad():
-            if corpus is not None:
+            if fast and isinstance(model, Tagger) and model.fast_tokens_path():
+                order = sorted(keep, key=lambda i: -len(token_lists[i]))  # stable, as batches_in_order
+                for start in range(0, len(order), batch_size):
+                    chunk = order[start : start + batch_size]
+                    for i, path in zip(chunk, model.decode_tokens([token_lists[i] for i in chunk], lang)):
+                        out[i] = path
+            elif corpus is not None:
                 for batch in corpus.batches_in_order(batch_size, model.device):
                     for pos, path in zip(batch.indices, model.decode(batch, **old)):
                         out[keep[pos]] = path
