@@ -175,3 +175,27 @@ def test_iob2_table_equals_the_scheme_conversion():
         tags = TagVocab(["O"] + [f"{p}-{t}" for t in ("LOC", "PER") for p in prefixes], scheme)
         paths = [[rng.randrange(len(tags)) for _ in range(rng.randrange(0, 12))] for _ in range(500)]
         assert ids_to_iob2(tags, paths) == [tags.decode_iob2(p) for p in paths]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_numpy_recurrence_matches_the_torch_bilstm(shared):
+    """`recurrence_numpy` on `recurrence_weights` pre-activations gives `BiLSTM`'s outputs on real positions
+    (padded batch of unequal lengths, and one unpadded sequence), within float32 rounding."""
+    import numpy as np
+    import torch
+
+    from xner.model.sequence import BiLSTM, recurrence_numpy
+
+    torch.manual_seed(0)
+    lstm = BiLSTM(7, 5, shared).eval()
+    for lengths in ([6, 3, 1, 6, 2], [4]):
+        x = torch.randn(len(lengths), max(lengths), 7)
+        lengths_t = torch.tensor(lengths)
+        with torch.no_grad():
+            ref, _ = lstm(x, lengths_t)  # (B, T, 2H)
+            w_ih, bias, w_hh = lstm.recurrence_weights()
+            pre = (x @ w_ih.t() + bias).numpy()  # (B, T, 8H)
+        steps = np.stack([pre[:, :, :20].transpose(1, 0, 2), pre[:, ::-1, 20:].transpose(1, 0, 2)], axis=1)
+        out = recurrence_numpy(np.ascontiguousarray(steps), np.array(lengths), w_hh.numpy()).transpose(1, 0, 2)
+        for b, n in enumerate(lengths):
+            np.testing.assert_allclose(out[b, :n], ref[b, :n].numpy(), atol=1e-6)

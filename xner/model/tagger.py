@@ -142,18 +142,21 @@ class Tagger(nn.Module):
         hidden = self.word_encoder.lstm.hidden
         width = int(lengths.max())
         if len(lengths) == 1:
-            types = flat[None]  # (1, T)
             mask = np.ones((1, width), dtype=bool)
+            per_token = gates[flat]  # (T, 8H)
+            steps = np.empty((width, 2, 1, 4 * hidden), dtype=gates.dtype)
+            steps[:, 0, 0] = per_token[:, : 4 * hidden]
+            steps[:, 1, 0] = per_token[::-1, 4 * hidden :]
         else:
             mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
             types = np.zeros(mask.shape, dtype=np.int64)
             types[mask] = flat
-        types_t = types.T  # (T, B)
-        index = np.empty((width, 2, len(lengths)), dtype=np.int64)  # rows of gates viewed as (2U, 4H)
-        np.multiply(types_t, 2, out=index[:, 0])
-        np.multiply(types_t[::-1], 2, out=index[:, 1])
-        index[:, 1] += 1
-        steps = gates.reshape(-1, 4 * hidden)[index]  # (T, 2, B, 4H)
+            types_t = types.T  # (T, B)
+            index = np.empty((width, 2, len(lengths)), dtype=np.int64)  # rows of gates viewed as (2U, 4H)
+            np.multiply(types_t, 2, out=index[:, 0])
+            np.multiply(types_t[::-1], 2, out=index[:, 1])
+            index[:, 1] += 1
+            steps = gates.reshape(-1, 4 * hidden)[index]  # (T, 2, B, 4H)
         w_hh, layers = self._numpy_weights()
         features = recurrence_numpy(steps, lengths, w_hh)  # (T, B, 2H)
         emissions = _numpy_scores(features, layers).transpose(1, 0, 2)  # (B, T, n_tags)
@@ -161,8 +164,9 @@ class Tagger(nn.Module):
 
     def _numpy_weights(self) -> tuple:
         """(w_hh (2, H, 4H), then (weight, bias) numpy views of the scorer's layers); rebuilt when any changes."""
-        params = [p for p in self.word_encoder.lstm.parameters()] + [p for p in self.scorer.parameters()]
-        key = tuple((p.data_ptr(), p._version) for p in params)
+        lstm, scorer = self.word_encoder.lstm, self.scorer
+        modules = (lstm.forward_lstm, lstm.backward_lstm, scorer.dense, scorer.output)  # direct: no module-tree walk
+        key = tuple((p.data_ptr(), p._version) for m in modules if m is not None for p in m._parameters.values())
         if self.__dict__.get("_numpy_key") != key:
             w_hh = self.word_encoder.lstm.recurrence_weights()[2].cpu().numpy()
             layers = [self.scorer.dense, self.scorer.output] if self.scorer.dense is not None else [self.scorer.output]
