@@ -26,7 +26,7 @@ from torch import nn
 from xner.data.conll import Sentence
 from xner.errors import XnerError
 from xner.model.batching import Batch
-from xner.model.char_encoder import CharEncoder, CharFeatureCache
+from xner.model.char_encoder import CharEncoder, CharFeatureCache, char_ids
 from xner.model.config import TaggerConfig
 from xner.model.crf import CRF
 from xner.model.scorer import Dropout, TagScorer
@@ -190,10 +190,19 @@ def _numpy_scores(features: np.ndarray, layers: list) -> np.ndarray:
 
 class _GateInputs:
     """What `CharFeatureCache` needs of an encoder, for the word BiLSTM's per-type input projection:
-    `parameters()` (the cache is dropped when any of them changes) and `encode_words(lang, words)`."""
+    `parameters()` (the cache is dropped when any of them changes) and `encode_words(lang, words)`.
+
+    The missing types' char features run in numpy too (`recurrence_numpy` on a per-character table of
+    the char LSTM's input projection), since a request's few new words would otherwise pay torch's
+    per-call cost of the char BiLSTM. Once per char-weights version they are checked against
+    `CharEncoder.encode_words` (the reference); if they differ (a char encoder that computes something
+    else), the reference is used from then on."""
 
     def __init__(self, tagger: Tagger):
         self.tagger = tagger
+        self._char_key: tuple | None = None
+        self._char_tables: tuple | None = None  # (table (n_chars, 8C), w_hh (2, C, 4C)) for numpy features
+        self._char_checked = False
 
     def parameters(self) -> list[torch.Tensor]:
         t = self.tagger
@@ -203,12 +212,43 @@ class _GateInputs:
     def encode_words(self, lang: str, words: Sequence[str]) -> torch.Tensor:
         """(U, 8H) input-gate pre-activations [forward ; backward] of word strings (`BiLSTM.recurrence_weights`)."""
         t = self.tagger
-        rows = torch.from_numpy(t.vocab.words.rows(words, lang)).to(t.device)
-        x = t.word_embedding(rows)  # (U, word_dim)
+        x = t.word_embedding.weight.detach().numpy()[t.vocab.words.rows(words, lang)]  # (U, word_dim)
         if t.char_encoder is not None:
-            x = torch.cat([x, t.char_cache.features(t.char_encoder, t.vocab.chars, words)], dim=-1)  # (U, D)
+            x = np.concatenate([x, self._char_features(words)], axis=1)  # (U, D)
         w_ih, bias = t.word_encoder.lstm.recurrence_weights()[:2]
-        return torch.addmm(bias, x, w_ih.t())  # (U, 8H)
+        gates = x @ w_ih.numpy().T
+        gates += bias.numpy()
+        return torch.from_numpy(gates)  # (U, 8H)
+
+    def _char_features(self, words: Sequence[str]) -> np.ndarray:
+        """(U, 2C) char features of word strings, equal to `char_encoder.encode_words` (see the class docstring)."""
+        t = self.tagger
+        encoder = t.char_encoder
+        key = tuple((p.data_ptr(), p._version) for p in encoder.parameters())
+        if key != self._char_key:
+            w_ih, bias, w_hh = encoder.lstm.recurrence_weights()
+            table = torch.addmm(bias, encoder.embedding.weight.detach(), w_ih.t()).numpy()  # (n_chars, 8C)
+            self._char_key, self._char_tables, self._char_checked = key, (table, w_hh.numpy()), False
+        if self._char_tables is None:
+            return encoder.encode_words(t.vocab.chars, words).numpy()
+        table, w_hh = self._char_tables
+        chars, lengths = (a.numpy() for a in char_ids(t.vocab.chars, words))  # (U, L), (U,)
+        width, four = chars.shape[1], table.shape[1] // 2
+        index = np.empty((width, 2, len(words)), dtype=np.int64)  # rows of the table viewed as (2 n_chars, 4C)
+        np.multiply(chars.T, 2, out=index[:, 0])
+        np.multiply(chars.T[::-1], 2, out=index[:, 1])
+        index[:, 1] += 1
+        out = recurrence_numpy(table.reshape(-1, four)[index], lengths, w_hh)  # (L, U, 2C)
+        hidden = four // 4
+        # [forward state at the last char ; backward state at the first char]
+        features = np.concatenate([out[lengths - 1, np.arange(len(words)), :hidden], out[0, :, hidden:]], axis=1)
+        if not self._char_checked:
+            reference = encoder.encode_words(t.vocab.chars, words).numpy()
+            self._char_checked = True
+            if reference.shape != features.shape or not np.allclose(features, reference, rtol=1e-4, atol=1e-5):
+                self._char_tables = None
+                return reference
+        return features
 
 
 def build_tagger(
