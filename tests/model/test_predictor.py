@@ -213,3 +213,17 @@ def test_fast_path_falls_back_to_a_char_encoder_that_computes_something_else(en_
     new = Predictor(model, 64).predict(tokens)
     assert model.__dict__["_gate_inputs"]._char_tables is None  # the check failed: reference features from then on
     assert new == Predictor(model, 64, fast=False).predict(tokens)
+
+
+def test_get_entities_is_seqevals():
+    """`predictor.get_entities` gives seqeval's chunks on random sequences of well-formed, malformed and odd tags."""
+    from seqeval.metrics.sequence_labeling import get_entities as seqeval_entities
+
+    from xner.model.predictor import get_entities
+
+    rng = random.Random(3)
+    tags = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "I-MISC", "B", "I", "E", "S",
+            ".", "O-PER", "B-A-B", "I-"]
+    for _ in range(3000):
+        seq = [rng.choice(tags) if rng.random() < 0.6 else "O" for _ in range(rng.randrange(0, 15))]
+        assert get_entities(seq) == seqeval_entities(seq), seq

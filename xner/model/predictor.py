@@ -28,13 +28,34 @@ from xner.model.batching import EncodedCorpus, inference_batch
 from xner.model.tagger import Tagger
 from xner.model.vocab import TagVocab
 
+def get_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
+    """seqeval's `get_entities(tags)` (conlleval mode, no suffix), the same chunks in the same order, about
+    10x faster: seqeval calls two rule functions per token, ~2 s per side on English dev at every
+    evaluation. The rules are seqeval's `end_of_chunk` / `start_of_chunk`, inlined; an "O" after an O-tag
+    fires neither, so it is skipped (tested against seqeval on random and malformed sequences)."""
+    chunks = []
+    prev_tag, prev_type, begin = "O", "", 0
+    for i, chunk in enumerate(list(tags) + ["O"]):
+        if chunk == "O" and prev_tag == "O":
+            prev_type = "_"
+            continue
+        tag = chunk[0]
+        type_ = chunk[1:].split("-", maxsplit=1)[-1] or "_"
+        if (prev_tag in ("E", "S") or (prev_tag in ("B", "I") and tag in ("B", "S", "O"))
+                or (prev_tag != "O" and prev_tag != "." and prev_type != type_)):
+            chunks.append((prev_type, begin, i - 1))
+        if (tag in ("B", "S") or (prev_tag in ("E", "S", "O") and tag in ("E", "I"))
+                or (tag != "O" and tag != "." and prev_type != type_)):
+            begin = i
+        prev_tag, prev_type = tag, type_
+    return chunks
+
+
 def fast_span_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
     """Same numbers and layout as `xner.metrics.span_scores` (seqeval's conlleval-mode entities), computed
     from one `get_entities` pass per side: seqeval's `classification_report` takes ~6 s on English dev,
     which would dominate evaluation every 150 batches."""
     from collections import Counter
-
-    from seqeval.metrics.sequence_labeling import get_entities
 
     from xner.metrics import to_iob2
 
@@ -149,8 +170,6 @@ def evaluate(
 
 
 def _oov_breakdown(model: Tagger, sentences: Sequence[Sentence], lang: str, gold: list, pred: list) -> dict:
-    from seqeval.metrics.sequence_labeling import get_entities
-
     from xner.metrics import to_iob2
 
     corpus = EncodedCorpus(sentences, lang, model.vocab, with_tags=False)
@@ -213,8 +232,6 @@ class Predictor:
 
     def tag(self, text: str, lang: str | None = None) -> list[dict]:
         """Entity spans of raw text: [{"start", "end", "type", "text"}], offsets into `text`."""
-        from seqeval.metrics.sequence_labeling import get_entities
-
         spans = []
         for sentence in self.tag_tokens(text, lang):
             tokens = [tok for tok, _ in sentence]

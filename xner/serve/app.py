@@ -34,11 +34,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from seqeval.metrics.sequence_labeling import get_entities
 
 import xner
 from xner.errors import XnerError
 from xner.data.tokenize import normalize_token, tokenize
+from xner.model.predictor import get_entities
 from xner.serve.batcher import BatchingTagger
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
