@@ -227,3 +227,17 @@ def test_get_entities_is_seqevals():
     for _ in range(3000):
         seq = [rng.choice(tags) if rng.random() < 0.6 else "O" for _ in range(rng.randrange(0, 15))]
         assert get_entities(seq) == seqeval_entities(seq), seq
+
+
+def test_fast_path_cache_filled_in_inference_mode_serves_later_calls(trained_model):
+    """Training evaluates under torch.inference_mode; the per-type cache filled there must still take new
+    words in a later call under no_grad (an inference tensor cannot be updated in place outside that mode)."""
+    import torch
+
+    model, _ = trained_model
+    model.gate_caches.clear()
+    with torch.inference_mode():
+        first = predict(model, [["Germany", "said"]])
+    with torch.no_grad():
+        later = predict(model, [["John", "Smith", "said"], ["Germany", "said"]])
+    assert later[1] == first[0] and later == predict(model, [["John", "Smith", "said"], ["Germany", "said"]], fast=False)

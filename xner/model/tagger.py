@@ -138,7 +138,10 @@ class Tagger(nn.Module):
             if not self.vocab.words.has(lang):
                 self.vocab.words.rows([], lang)  # raises the located "no word vectors" error
             cache = self.gate_caches[lang] = CharFeatureCache(self.gate_cache_size)
-        gates = cache.features(self.__dict__["_gate_inputs"], lang, list(type_index)).numpy()  # (U, 8H)
+        # The cache's rows must be normal tensors: filled under torch.inference_mode (training's evaluation),
+        # inference tensors could not be updated in place by a later call outside it.
+        with torch.inference_mode(False), torch.no_grad():
+            gates = cache.features(self.__dict__["_gate_inputs"], lang, list(type_index)).numpy()  # (U, 8H)
         hidden = self.word_encoder.lstm.hidden
         width = int(lengths.max())
         if len(lengths) == 1:
