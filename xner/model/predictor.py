@@ -7,11 +7,15 @@
 - `tokenize(text)` (from `xner.data.tokenize`) -> normalised tokens with character offsets;
   `Predictor(model).tag(text)` -> entity spans.
 
-`fast=True` (the default everywhere) is the inference path that reuses work: lean batches
-(`inference_batch`) whose char features come from the tagger's word-type cache, numpy Viterbi, and
-IOB2 conversion by a pair table. `fast=False` is the earlier path (`EncodedCorpus` batches, char BiLSTM
-on every batch, torch Viterbi, per-sentence scheme conversion), kept so that `benchmarks/bench_tagger.py`
-and `benchmarks/bench_serve.py` measure both in one run; both give the same tags (tested on real data).
+`fast=True` (the default everywhere) is the inference path that reuses work: for a `Tagger` frozen on
+the CPU, `Tagger.decode_tokens` (the word BiLSTM's input projection cached per word type, recurrence
+and dense layers in numpy; an evaluation during training uses it too, with empty caches after each
+weight change), numpy Viterbi for small batches, IOB2 conversion by a pair table, and span scoring
+with `get_entities` (seqeval's rules, inlined). Other models (Cross-Augmented) get lean batches
+(`inference_batch`) whose char features come from the tagger's word-type cache. `fast=False` is the
+earlier path (`EncodedCorpus` batches, char BiLSTM on every batch, torch Viterbi, per-sentence scheme
+conversion), kept so that `benchmarks/bench_tagger.py` and `benchmarks/bench_serve.py` measure both in
+one run; both give the same tags (tested on real data) and the same selected training step (tested).
 """
 
 from __future__ import annotations
