@@ -191,6 +191,9 @@ def _numpy_scores(features: np.ndarray, layers: list) -> np.ndarray:
     return x.reshape(features.shape[:-1] + (x.shape[-1],))
 
 
+CHAR_GROUP = 256  # (ours) new words per numpy char recurrence call in `_GateInputs`
+
+
 class _GateInputs:
     """What `CharFeatureCache` needs of an encoder, for the word BiLSTM's per-type input projection:
     `parameters()` (the cache is dropped when any of them changes) and `encode_words(lang, words)`.
@@ -235,16 +238,23 @@ class _GateInputs:
         if self._char_tables is None:
             return encoder.encode_words(t.vocab.chars, words).numpy()
         table, w_hh = self._char_tables
-        chars, lengths = (a.numpy() for a in char_ids(t.vocab.chars, words))  # (U, L), (U,)
-        width, four = chars.shape[1], table.shape[1] // 2
-        index = np.empty((width, 2, len(words)), dtype=np.int64)  # rows of the table viewed as (2 n_chars, 4C)
-        np.multiply(chars.T, 2, out=index[:, 0])
-        np.multiply(chars.T[::-1], 2, out=index[:, 1])
-        index[:, 1] += 1
-        out = recurrence_numpy(table.reshape(-1, four)[index], lengths, w_hh)  # (L, U, 2C)
+        four = table.shape[1] // 2
         hidden = four // 4
-        # [forward state at the last char ; backward state at the first char]
-        features = np.concatenate([out[lengths - 1, np.arange(len(words)), :hidden], out[0, :, hidden:]], axis=1)
+        features = np.empty((len(words), 2 * hidden), dtype=table.dtype)
+        # Words of similar length together (groups of CHAR_GROUP, by string length): one long word in an
+        # evaluation batch would otherwise pad every word's recurrence to its length.
+        order = sorted(range(len(words)), key=lambda i: len(words[i]))
+        for start in range(0, len(order), CHAR_GROUP):
+            group = order[start : start + CHAR_GROUP]
+            chars, lengths = (a.numpy() for a in char_ids(t.vocab.chars, [words[i] for i in group]))  # (G, L), (G,)
+            index = np.empty((chars.shape[1], 2, len(group)), dtype=np.int64)  # rows of the table as (2 n_chars, 4C)
+            np.multiply(chars.T, 2, out=index[:, 0])
+            np.multiply(chars.T[::-1], 2, out=index[:, 1])
+            index[:, 1] += 1
+            out = recurrence_numpy(table.reshape(-1, four)[index], lengths, w_hh)  # (L, G, 2C)
+            # [forward state at the last char ; backward state at the first char]
+            features[group, :hidden] = out[lengths - 1, np.arange(len(group)), :hidden]
+            features[group, hidden:] = out[0, :, hidden:]
         if not self._char_checked:
             reference = encoder.encode_words(t.vocab.chars, words).numpy()
             self._char_checked = True
