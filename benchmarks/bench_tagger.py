@@ -14,7 +14,8 @@ inference switch does not touch training, so one path is timed.
 Tagging: `Predictor.predict` on word-tokenised English dev sentences, batch 1 on the first
 `--tag-sentences` sentences and batch 64 on all of dev. Each repeat times, back to back:
   old        `fast=False`: EncodedCorpus batches, char BiLSTM on every batch, torch Viterbi;
-  new_cold   `fast=True` with the char feature cache emptied first (every word type is new once);
+  new_cold   `fast=True` (`Tagger.decode_tokens`) with the per-type caches emptied first (every word
+             type is new once: its char features and word-LSTM gate inputs are computed once);
   new_warm   `fast=True` again on the same sentences (the cache holds their types: a served model's
              steady state for vocabulary it has seen).
 Reported: the median over `--repeats` of tokens per wall second and per CPU second of this process
@@ -22,6 +23,9 @@ Reported: the median over `--repeats` of tokens per wall second and per CPU seco
 core, so its ratios are the steadier ones), the ratios to `old`, and whether all three paths gave the
 same tags for every sentence. `--profile` adds cProfile summaries (percent of time per
 stage) of the batch-1 path (old and new_warm) and of 60 training steps.
+
+Evaluation: one evaluation of English dev as training runs it (eval batch size, span scores), old path
+vs new path with empty caches, CPU seconds; and span scoring alone with seqeval's and xner's get_entities.
 
 Results are merged into the output JSON under the device's key; the load average (1 min) is recorded
 at start and end, since this machine's cores are shared.
@@ -48,9 +52,10 @@ sys.path.insert(0, str(ROOT))
 TAG_STAGES = [
     ("batch building", [("model/batching.py", "__init__"), ("model/batching.py", "batch"),
                         ("model/batching.py", "inference_batch")]),
-    ("token inputs (word rows, char features)", [("model/tagger.py", "token_inputs")]),
-    ("word BiLSTM", [("model/word_encoder.py", "forward")]),
-    ("dense + output layers", [("model/scorer.py", "forward")]),
+    ("token inputs (word rows, char features; new: per-type gate inputs from the cache)",
+     [("model/tagger.py", "token_inputs"), ("model/char_encoder.py", "features")]),
+    ("word BiLSTM (new: numpy recurrence)", [("model/word_encoder.py", "forward"), ("model/sequence.py", "recurrence_numpy")]),
+    ("dense + output layers", [("model/scorer.py", "forward"), ("model/tagger.py", "_numpy_scores")]),
     ("Viterbi", [("model/crf.py", "decode"), ("model/crf.py", "decode_torch")]),
     ("IOB2 conversion", [("model/vocab.py", "decode_iob2"), ("model/predictor.py", "ids_to_iob2")]),
 ]
@@ -177,6 +182,7 @@ def main() -> int:
         for _ in range(args.repeats):
             runs = {"old": timed_predict(old, tokens)}
             model.char_cache.clear()
+            model.gate_caches.clear()
             runs["new_cold"] = timed_predict(new, tokens)
             runs["new_warm"] = timed_predict(new, tokens)
             identical &= runs["old"][2] == runs["new_cold"][2] == runs["new_warm"][2]
@@ -191,9 +197,44 @@ def main() -> int:
             entry[f"speedup_vs_old_{clock}"] = {p: round(med[p] / med["old"], 2) for p in paths[1:]}
             print(f"tag batch {batch_size} ({clock}): " + ", ".join(f"{p} {v:.0f} tokens/s" for p, v in med.items()),
                   flush=True)
-        entry.update(identical_tags=identical, char_cache_types=len(model.char_cache))
+        entry.update(identical_tags=identical, gate_cache_types=len(model.gate_caches["en"]))
         result[f"tag_batch_{batch_size}"] = entry
         print(f"tag batch {batch_size}: identical tags: {identical}", flush=True)
+
+    # One evaluation as training runs it every 150 batches: English dev at the eval batch size, after a
+    # weight change (so the new path starts with empty caches), with span scoring; and the span scoring alone,
+    # seqeval's get_entities against xner's.
+    from seqeval.metrics.sequence_labeling import get_entities as seqeval_entities
+
+    from xner.model.predictor import evaluate, get_entities
+
+    dev_corpus = EncodedCorpus(dev, "en", model.vocab, with_tags=False)
+    eval_seconds: dict[str, list[float]] = {"old": [], "new_cold": []}
+    for _ in range(args.repeats):
+        for name, fast in (("old", False), ("new_cold", True)):
+            model.char_cache.clear()
+            model.gate_caches.clear()
+            cpu = time.process_time()
+            evaluate(model, dev, "en", TrainConfig().eval_batch_size, corpus=dev_corpus, fast=fast)
+            eval_seconds[name].append(time.process_time() - cpu)
+    gold = [list(s.tags) for s in dev]
+    scoring = {}
+    for name, fn in (("seqeval_get_entities", seqeval_entities), ("xner_get_entities", get_entities)):
+        cpu = time.process_time()
+        for tags in gold:
+            fn(tags)
+        scoring[name] = round(2 * (time.process_time() - cpu), 3)  # both sides (gold and predicted)
+    med = {p: statistics.median(v) for p, v in eval_seconds.items()}
+    result["evaluate_dev"] = {
+        "what": "CPU seconds of one evaluation of English dev (eval batch size, span scores included), caches empty",
+        "cpu_seconds_median": {p: round(v, 3) for p, v in med.items()},
+        "cpu_seconds_all": {p: [round(x, 3) for x in v] for p, v in eval_seconds.items()},
+        "speedup_vs_old_cpu": round(med["old"] / med["new_cold"], 2),
+        "span_scoring_cpu_seconds_both_sides": scoring,
+        "note": "both paths here score spans with xner's get_entities; before it, every evaluation also paid "
+                "seqeval_get_entities instead",
+    }
+    print(f"evaluate dev: {result['evaluate_dev']['cpu_seconds_median']} CPU s; span scoring {scoring}", flush=True)
 
     if args.profile:
         tokens = [list(s.tokens) for s in dev[: args.tag_sentences]]

@@ -84,21 +84,39 @@ def test_oov_breakdown_counts(trained_model, en_small):
 
 
 def test_fast_path_gives_the_old_paths_tags_on_real_data(trained_model, en_small):
-    """Cached char features, lean batches, numpy Viterbi and the IOB2 table change no tag (batch 1 and 64,
-    cold and warm cache), and the cache really is used on the second pass."""
+    """Cached per-type gate inputs and char features, the numpy recurrence and scorer, numpy Viterbi and
+    the IOB2 table change no tag (batch 1 and 64, cold and warm caches), and the caches really are used:
+    each word type is computed once, the second pass computes none."""
     model, _ = trained_model
     train, dev, _ = en_small
     tokens = [list(s.tokens) for s in dev] + [list(s.tokens) for s in train[:100]]
+    n_types = len({w for t in tokens for w in t})
     for batch_size in (1, 64):
         old = Predictor(model, batch_size, fast=False).predict(tokens)
         model.char_cache.clear()
+        model.gate_caches.clear()
         model.char_cache.misses = 0
         new = Predictor(model, batch_size)
         cold = new.predict(tokens)
-        assert model.char_cache.misses == len({w for t in tokens for w in t})  # each type computed once
+        gates = model.gate_caches["en"]
+        assert gates.misses == n_types  # each type computed once
         warm = new.predict(tokens)
+        assert gates.misses == n_types
         assert cold == old and warm == old
-        assert model.char_cache.misses == len({w for t in tokens for w in t})  # no type computed again
+
+
+@pytest.mark.parametrize("config", [{"shared_weights": True}, {"use_char": False}, {"dense_dim": 0}])
+def test_fast_path_other_architectures(en_small, config):
+    """The fast path on the other architectures (one LSTM both ways, no char LSTM, no dense layer) gives
+    the old path's tags; untrained models, whose near-uniform scores make ties likelier than a trained one's."""
+    from tests.model.conftest import build
+
+    model = build(en_small, **config).eval()
+    train, dev, _ = en_small
+    tokens = [list(s.tokens) for s in dev]
+    for batch_size in (1, 64):
+        assert Predictor(model, batch_size).predict(tokens) == Predictor(model, batch_size, fast=False).predict(tokens)
+
 
 
 def test_char_cache_features_equal_the_encoder_and_follow_weight_changes(trained_model):
@@ -157,3 +175,69 @@ def test_iob2_table_equals_the_scheme_conversion():
         tags = TagVocab(["O"] + [f"{p}-{t}" for t in ("LOC", "PER") for p in prefixes], scheme)
         paths = [[rng.randrange(len(tags)) for _ in range(rng.randrange(0, 12))] for _ in range(500)]
         assert ids_to_iob2(tags, paths) == [tags.decode_iob2(p) for p in paths]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_numpy_recurrence_matches_the_torch_bilstm(shared):
+    """`recurrence_numpy` on `recurrence_weights` pre-activations gives `BiLSTM`'s outputs on real positions
+    (padded batch of unequal lengths, and one unpadded sequence), within float32 rounding."""
+    import numpy as np
+    import torch
+
+    from xner.model.sequence import BiLSTM, recurrence_numpy
+
+    torch.manual_seed(0)
+    lstm = BiLSTM(7, 5, shared).eval()
+    for lengths in ([6, 3, 1, 6, 2], [4]):
+        x = torch.randn(len(lengths), max(lengths), 7)
+        lengths_t = torch.tensor(lengths)
+        with torch.no_grad():
+            ref, _ = lstm(x, lengths_t)  # (B, T, 2H)
+            w_ih, bias, w_hh = lstm.recurrence_weights()
+            pre = (x @ w_ih.t() + bias).numpy()  # (B, T, 8H)
+        steps = np.stack([pre[:, :, :20].transpose(1, 0, 2), pre[:, ::-1, 20:].transpose(1, 0, 2)], axis=1)
+        out = recurrence_numpy(np.ascontiguousarray(steps), np.array(lengths), w_hh.numpy()).transpose(1, 0, 2)
+        for b, n in enumerate(lengths):
+            np.testing.assert_allclose(out[b, :n], ref[b, :n].numpy(), atol=1e-6)
+
+
+def test_fast_path_falls_back_to_a_char_encoder_that_computes_something_else(en_small):
+    """The numpy char features are checked against `CharEncoder.encode_words` once per weights version: a char
+    encoder whose output differs (here: doubled) is used as it is, and the tags stay the old path's."""
+    from tests.model.conftest import build
+
+    model = build(en_small).eval()
+    forward = model.char_encoder.forward
+    model.char_encoder.forward = lambda chars, lengths: 2.0 * forward(chars, lengths)
+    tokens = [list(s.tokens) for s in en_small[1]]
+    new = Predictor(model, 64).predict(tokens)
+    assert model.__dict__["_gate_inputs"]._char_tables is None  # the check failed: reference features from then on
+    assert new == Predictor(model, 64, fast=False).predict(tokens)
+
+
+def test_get_entities_is_seqevals():
+    """`predictor.get_entities` gives seqeval's chunks on random sequences of well-formed, malformed and odd tags."""
+    from seqeval.metrics.sequence_labeling import get_entities as seqeval_entities
+
+    from xner.model.predictor import get_entities
+
+    rng = random.Random(3)
+    tags = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC", "I-MISC", "B", "I", "E", "S",
+            ".", "O-PER", "B-A-B", "I-"]
+    for _ in range(3000):
+        seq = [rng.choice(tags) if rng.random() < 0.6 else "O" for _ in range(rng.randrange(0, 15))]
+        assert get_entities(seq) == seqeval_entities(seq), seq
+
+
+def test_fast_path_cache_filled_in_inference_mode_serves_later_calls(trained_model):
+    """Training evaluates under torch.inference_mode; the per-type cache filled there must still take new
+    words in a later call under no_grad (an inference tensor cannot be updated in place outside that mode)."""
+    import torch
+
+    model, _ = trained_model
+    model.gate_caches.clear()
+    with torch.inference_mode():
+        first = predict(model, [["Germany", "said"]])
+    with torch.no_grad():
+        later = predict(model, [["John", "Smith", "said"], ["Germany", "said"]])
+    assert later[1] == first[0] and later == predict(model, [["John", "Smith", "said"], ["Germany", "said"]], fast=False)

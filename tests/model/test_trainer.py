@@ -66,3 +66,21 @@ def test_metrics_log_and_schedule(en_small, tmp_path):
     assert run["dropped_long"] == sum(len(s) > 20 for s in train_s[:64]) > 0
     with pytest.raises(XnerError, match="select_on"):
         train(build(en_small), train_s[:8], config, tmp_path / "x", {"dev": (dev[:5], "en")}, select_on=["tgt-dev"])
+
+
+def test_fast_evaluation_selects_the_old_paths_step(en_small, tmp_path, monkeypatch):
+    """Training evaluates with the fast inference path; with the old one (`fast=False`) the same seed gives
+    the same scores at every evaluation, hence the same selected step and the same final weights."""
+    import functools
+
+    import xner.training.trainer as trainer
+    from xner.model.predictor import evaluate
+
+    train_s, dev, _ = en_small
+    config = TrainConfig(epochs=1, eval_every=2, num_threads=1)
+    sets = {"dev": (dev[:60], "en"), "test": (train_s[150:], "en")}
+    fast = train(build(en_small), train_s[:96], config, tmp_path / "fast", sets, show_progress=False)
+    monkeypatch.setattr(trainer, "evaluate", functools.partial(evaluate, fast=False))
+    old = train(build(en_small), train_s[:96], config, tmp_path / "old", sets, show_progress=False)
+    assert [r["scores"] for r in fast.history] == [r["scores"] for r in old.history]
+    assert fast.best == old.best and len(fast.history) == 3

@@ -52,6 +52,15 @@ def test_text_matches_the_taggers_own_spans(client, es_tagger, spanish):
     assert body["n_tokens"] == sum(len(s["tokens"]) for s in body["sentences"])
 
 
+def test_tag_answer_is_exactly_the_documented_schema(client, spanish):
+    """/tag builds its JSON itself (no response-model pass): it must hold exactly TagResponse's fields."""
+    from xner.serve.app import TagResponse
+
+    body = client.post("/tag", json={"text": spanish[0] + "\n" + "Santander , 25 may ( EFE ) ."}).json()
+    assert body["entities"]
+    assert TagResponse.model_validate(body).model_dump(mode="json") == body
+
+
 def test_tokens_match_predict(client, es_tagger, spanish):
     tokens = [spanish[0].replace(",", " ,").replace(".", " .").split(), [], ["Santander", ",", "25", "may", "."]]
     r = client.post("/tag", json={"tokens": tokens, "lang": "es"})
