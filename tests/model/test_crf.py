@@ -1,4 +1,4 @@
-"""CRF log-likelihood and Viterbi against brute-force enumeration of every tag path."""
+"""CRF log-likelihood, Viterbi and tag marginals (forward-backward) against brute-force enumeration of every tag path."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import itertools
 import pytest
 import torch
 
-from xner.model.crf import CRF
+from xner.model.crf import CRF, marginals
 
 
-def brute_force(crf: CRF, emissions: torch.Tensor, length: int):
-    """All n^length paths of one sequence: (log Z, best path, score function)."""
+def brute_force(crf: CRF, emissions: torch.Tensor, length: int, temperature: float = 1.0):
+    """All n^length paths of one sequence: (log Z, best path, score function, per-position tag marginals (length, n))."""
     n = emissions.shape[-1]
 
     def score(path):
@@ -23,12 +23,17 @@ def brute_force(crf: CRF, emissions: torch.Tensor, length: int):
 
     paths = list(itertools.product(range(n), repeat=length))
     scores = torch.stack([score(p) for p in paths])
-    return torch.logsumexp(scores, 0), list(paths[int(scores.argmax())]), score
+    probs = torch.softmax(scores / temperature, 0)
+    tag_marginals = torch.zeros(length, n)
+    for p, path in zip(probs, paths):
+        for t, tag in enumerate(path):
+            tag_marginals[t, tag] += p
+    return torch.logsumexp(scores, 0), list(paths[int(scores.argmax())]), score, tag_marginals
 
 
-@pytest.mark.parametrize("boundary", [True, False])
-def test_log_likelihood_and_viterbi_match_enumeration(boundary):
-    torch.manual_seed(0)
+def random_problem(seed: int, boundary: bool):
+    """A CRF with well-separated scores and a padded batch of 4 sequences: (crf, lengths, emissions, mask)."""
+    torch.manual_seed(seed)
     n_tags, width = 3, 4
     crf = CRF(n_tags, boundary=boundary)
     with torch.no_grad():  # larger scores than the init, so paths are well separated
@@ -39,17 +44,43 @@ def test_log_likelihood_and_viterbi_match_enumeration(boundary):
     lengths = torch.tensor([4, 1, 3, 2])
     emissions = torch.randn(len(lengths), width, n_tags) * 2  # (B, T, n)
     mask = torch.arange(width)[None, :] < lengths[:, None]  # (B, T)
-    tags = torch.randint(0, n_tags, (len(lengths), width)) * mask  # (B, T)
+    return crf, lengths, emissions, mask
+
+
+@pytest.mark.parametrize("boundary", [True, False])
+def test_log_likelihood_and_viterbi_match_enumeration(boundary):
+    crf, lengths, emissions, mask = random_problem(0, boundary)
+    tags = torch.randint(0, crf.transitions.shape[0], mask.shape) * mask  # (B, T)
     log_z = crf.log_partition(emissions, mask)
     log_lik = crf.log_likelihood(emissions, tags, mask)
     paths = crf.decode(emissions, mask)
     for b, length in enumerate(lengths.tolist()):
-        ref_z, ref_best, score = brute_force(crf, emissions[b], length)
+        ref_z, ref_best, score, _ = brute_force(crf, emissions[b], length)
         assert torch.allclose(log_z[b], ref_z, atol=1e-5)
         gold = tags[b, :length].tolist()
         assert torch.allclose(log_lik[b], score(gold) - ref_z, atol=1e-5)
         assert paths[b] == ref_best
         assert len(paths[b]) == length
+
+
+@pytest.mark.parametrize("boundary,temperature", [(True, 1.0), (False, 1.0), (True, 2.5)])
+def test_marginals_match_enumeration(boundary, temperature):
+    crf, lengths, emissions, mask = random_problem(1, boundary)
+    got = marginals(crf, emissions, mask, temperature)  # (B, T, n)
+    for b, length in enumerate(lengths.tolist()):
+        ref = brute_force(crf, emissions[b], length, temperature)[3]
+        assert torch.allclose(got[b, :length], ref, atol=1e-5)
+        assert torch.all(got[b, length:] == 0)  # padding rows are zero
+
+
+def test_marginals_are_differentiable():
+    torch.manual_seed(2)
+    crf = CRF(4)
+    emissions = torch.randn(2, 3, 4, requires_grad=True)
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    marginals(crf, emissions, mask)[:, :, 0].sum().backward()
+    assert emissions.grad is not None and emissions.grad.abs().sum() > 0
+    assert crf.transitions.grad is not None
 
 
 def test_nll_gradient_flows_and_probabilities_sum_to_one():
