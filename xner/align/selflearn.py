@@ -8,7 +8,10 @@ entry is kept with probability p (0.1 at first, doubled whenever the objective -
 mean best cosine, both directions - has not improved by `threshold` for
 `interval` iterations, until p = 1; xner can also cap the iterations spent at one p); this lets the loop escape the poor local
 optimum a noisy seed dictionary would lock it into (what MUSE's deterministic
-refinement does on these tables). W stays orthogonal, so W^-1 = W^T.
+refinement does on these tables). W stays orthogonal inside the loop. `finish`
+is VecMap's end of training: a few orthogonal refits at the 20k-word cutoff,
+then one mapping with whitening, re-weighting and de-whitening on the final
+dictionary (not orthogonal; on the en-es default W it lifts CSLS P@1 38.3 -> 40.2).
 
 Cost: one (cutoff x cutoff) similarity matrix per iteration (torch matmul, kept
 in memory: 400 MB at 10k words), two top-k passes per direction. The exact VecMap
