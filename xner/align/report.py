@@ -159,6 +159,8 @@ def render(args, command: str) -> None:
             result = _load(run_dir(args.runs, lang, mode) / "result.json")
             if result:
                 row[mode] = result
+                config = _load(run_dir(args.runs, lang, mode) / "config.json") or {}
+                result["finish"] = config.get("self_learning", {}).get("final")  # None: run before the finish existed
         row["families"] = {p.name.split(".seeds-", 1)[1]: _load(p / "result.json")
                            for p in sorted(args.runs.glob(f"en-{lang}.seeds-*")) if (p / "result.json").is_file()}
         diagnostics = _load(args.runs / f"diagnostics-en-{lang}.json")
@@ -218,7 +220,9 @@ def markdown(data: dict) -> str:
         "Procrustes on the MUSE 0-5000 training dictionary (folder `en-XX.supervised` where run here, else the data "
         "README). *Criterion / null*: the best criterion of the kept seed after its screen and of the final W (after the "
         "loop and VecMap's finish: refits at 20k words, whitening + re-weighting + de-whitening), and "
-        "the null (a random rotation after the same screen iterations); *collapsed*: the screened criterion is below the "
+        "the null (a random rotation after the same screen iterations); rows marked *previous default: no finish* were run "
+        "before VecMap's last step was added (their loop is the same; see the notes for the finish applied to their W); "
+        "*collapsed*: the screened criterion is below the "
         f"null + {margin}. Wall s (CPU s) [5-minute load average at the end; 2 cores].",
         "",
         "| pair | dir | dictionary-free default | target | ceiling (supervised) | gap | kept seed | criterion screen / final / null | collapsed | wall s (CPU s) [load] | test words |",
@@ -236,7 +240,7 @@ def markdown(data: dict) -> str:
         p1 = uns["evaluation"]["csls_knn_10"]["P@1"] if uns.get("evaluation") else None
         gap = f"{ceiling_p1 - p1:.1f}" if p1 is not None else "-"
         lines.append(
-            f"| {row['pair']} | {uns['direction']} | {_both(uns)} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | {gap} | "
+            f"| {row['pair']} | {uns['direction']} | {_both(uns)}{'' if uns.get('finish') else ' (previous default: no finish)'} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | {gap} | "
             f"{uns.get('family', '-')} | {_f(kept.get('screen_criterion'))} / {_f(uns['criterion'])} / "
             f"{_f(uns['null_criterion'])} | {'yes' if uns['collapsed'] else 'no'} | {_wall(uns)} | "
             f"{(uns.get('evaluation') or {}).get('queries', '-')} |")
