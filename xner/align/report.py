@@ -319,5 +319,10 @@ these runs, so every wall time here is inflated 5-10x; CPU seconds are in bracke
   makes the re-weighting pay (10k: +0.6 at best in one-W form). Cost: 4 similarity matrices at 20k words
   (~12 CPU s each) after the loop. VecMap's two-sided form (+0.8 more on es) would need a second matrix on the
   to side, which the mapping format, the transfer stage and the subword OOV vectors do not carry.
+- The same finish (`runs/probe/finish.py LANG DIR`: `selflearn.finish` with the cpu preset on a saved W, then the
+  evaluation) on the previous default's W of the other pairs: en-fi 29.59 -> 31.36 CSLS (NN 25.44 -> 29.29;
+  finish 62 CPU s, load 4-6); en-de 15.6 -> 16.2 (NN 14.3 -> 13.4; 61 CPU s). These are probes on saved mappings, not re-runs of the default; the table's
+  fi/nl/de/ar rows stay the previous default until re-run (the loop is unchanged, so a re-run is that W plus the
+  finish). en-es re-run with the new default: 40.16 (NN 33.91), 589 CPU s with `evaluate_candidates`.
 - Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, the
   similarity seed on frequency ranks from `wordfreq` for Arabic (in a probe only, see below)."""
