@@ -10,7 +10,7 @@ from xner.align.csls import unit
 from xner.align.dictionary import identical_strings, induce_dictionary, read_dictionary
 from xner.align.evaluate import translation_precision
 from xner.align.pipeline import random_rotation
-from xner.align.procrustes import procrustes
+from xner.align.procrustes import procrustes, reweighted_mapping
 from xner.errors import XnerError
 
 
@@ -70,3 +70,43 @@ def test_translation_precision_counts_any_gold(tmp_path):
 def test_identical_strings():
     assert identical_strings(["a", "b", "c"], ["c", "x", "a"]).tolist() == [[0, 2], [2, 0]]
     assert identical_strings(["a", "b", "c"], ["c", "x", "a"], max_rank=2).tolist() == []
+
+
+@pytest.fixture(scope="module")
+def demo_slice():
+    """1,500 rows of the demo bundle's English table, normalised as the pipeline does (real, anisotropic vectors)."""
+    from xner.demo import load_bundle_embeddings
+    from xner.embeddings.normalize import normalize
+
+    return normalize(load_bundle_embeddings("en").head(1500).float32(), "renorm,center,renorm")
+
+
+def test_reweighted_mapping_recovers_a_rotation_on_real_vectors(demo_slice):
+    x = demo_slice
+    rng = np.random.default_rng(3)
+    rotation = random_rotation(x.shape[1], seed=7)
+    z = unit(x @ rotation.T + 0.02 * rng.standard_normal(x.shape).astype(np.float32))
+    pairs = np.stack([np.arange(1000), np.arange(1000)], axis=1)  # the dictionary: the first 1,000 rows
+    W = reweighted_mapping(x, z, pairs, reweight=0.5, dewhiten="from")
+    mapped = x @ W.T  # (N, D) in z's own space
+    held_out = slice(1000, 1500)
+    assert (unit(mapped[held_out]) @ z.T).argmax(1).__eq__(np.arange(1000, 1500)).mean() >= 0.95
+    # one scale: mapped rows as long as the to side's on average (the transfer stage uses them as they are)
+    assert abs(np.linalg.norm(mapped[:1000], axis=1).mean() - 1.0) < 1e-3
+    with pytest.raises(XnerError):
+        reweighted_mapping(x, z, pairs, dewhiten="both")
+
+
+def test_dewhitening_with_the_other_side_recovers_a_linear_map(demo_slice):
+    """z = x A with A not orthogonal (a rotation, then dimensions stretched 0.5-2x): Procrustes cannot fit it;
+    whitening, rotation and de-whitening with z's covariance give A itself (up to the overall scale)."""
+    x = demo_slice.astype(np.float64)
+    rng = np.random.default_rng(4)
+    A = random_rotation(x.shape[1], seed=8).astype(np.float64) * rng.uniform(0.5, 2.0, x.shape[1])[None, :]
+    z = (x @ A).astype(np.float32)
+    pairs = np.stack([np.arange(1000), np.arange(1000)], axis=1)
+    W = reweighted_mapping(x.astype(np.float32), z, pairs, reweight=0.5, dewhiten="to")
+    scale = np.linalg.norm(A) / np.linalg.norm(W)
+    np.testing.assert_allclose(W.T * scale, A, atol=1e-3 * np.abs(A).max())
+    orthogonal = procrustes(x.astype(np.float32), z, pairs)
+    assert np.abs(x[1000:] @ orthogonal.T - z[1000:]).max() > 10 * np.abs(x[1000:] @ W.T * scale - z[1000:]).max()

@@ -1,15 +1,19 @@
-"""Stochastic self-learning: the sampled induction, the criterion read off its matrix, and a rotation it must undo."""
+"""Stochastic self-learning: the sampled induction, the criterion read off its matrix, a rotation it must undo, and
+VecMap's finish (refits, then the re-weighted mapping)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from xner.align.config import SelfLearningConfig
 from xner.align.criterion import mean_cosine
 from xner.align.csls import csls_neighbourhoods, csls_search, unit
 from xner.align.pipeline import random_rotation
-from xner.align.selflearn import SimilarityEngine, criterion_from, sample_candidates, self_learning, union_dictionary
+from xner.align.selflearn import (SimilarityEngine, criterion_from, finish, sample_candidates, self_learning,
+                                  union_dictionary)
+from xner.errors import XnerError
 
 
 def _unit_rows(rng, n, d):
@@ -69,3 +73,24 @@ def test_self_learning_undoes_a_rotation_from_a_weak_seed():
     probs = [e["keep_prob"] for e in seen]
     assert probs[0] == 0.1 and probs[-1] == 1.0 and probs == sorted(probs)  # the stochastic schedule ran to p = 1
     assert seen[-1]["final"] and seen[-1]["criterion"] > 0.9
+
+
+def test_finish_refits_then_reweights_and_keeps_the_translation():
+    rng = np.random.default_rng(3)
+    x = _unit_rows(rng, 800, 24)
+    rotation = random_rotation(24, seed=9)
+    z = unit(x @ rotation.T + 0.05 * rng.standard_normal(x.shape).astype(np.float32))
+    engine = SimilarityEngine(x, z, 800)
+    start = (random_rotation(24, seed=10) * 0.3 + rotation).astype(np.float32)
+    u, _, vt = np.linalg.svd(start)
+    start = (u @ vt).astype(np.float32)  # orthogonal, near the truth
+    seen: list[dict] = []
+    W = finish(engine, start, SelfLearningConfig(final_iterations=2), seen.append)
+    assert [e["mapping"] for e in seen] == ["orthogonal", "orthogonal", "reweighted"]
+    assert seen[-1]["dictionary"] == 1600  # both directions
+    assert ((x @ W.T) @ z.T).argmax(1).__eq__(np.arange(800)).mean() > 0.99
+    assert np.abs(W @ W.T - np.eye(24)).max() > 1e-3  # re-weighted: no longer orthogonal
+    same = finish(engine, start, SelfLearningConfig(final="orthogonal", final_iterations=0), seen.append)
+    assert same is start
+    with pytest.raises(XnerError):
+        finish(engine, start, SelfLearningConfig(final="whitened"), seen.append)

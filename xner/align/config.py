@@ -64,6 +64,13 @@ class SelfLearningConfig:
     stage_iterations: int = 0  # (ours) p grows after at most this many iterations at one p; 0: VecMap's rule only
     candidates: int = 32  # (ours) best CSLS entries per row the stochastic induction samples from
     max_iterations: int = 2000  # (ours) safety stop; VecMap has none
+    # VecMap's last step: after the orthogonal loop, one mapping fitted on the final dictionary with whitening,
+    # re-weighting and de-whitening ("reweighted", `procrustes.reweighted_mapping`); "orthogonal": W as the loop left it
+    final: str = "reweighted"
+    final_cutoff: int = 20_000  # VecMap: --vocabulary_cutoff 20000 (the last step's dictionary and refits)
+    final_iterations: int = 3  # (ours) orthogonal refits at `final_cutoff` (p = 1) before the last step
+    reweight: float = 0.5  # VecMap: --src_reweight 0.5 (the to side is not re-weighted: one W holds the mapping)
+    dewhiten: str = "from"  # VecMap: --src_dewhiten src ("to": with the other side's covariance)
 
 
 @dataclass

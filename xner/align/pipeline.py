@@ -31,7 +31,7 @@ from xner.align.mapping import Mapping
 from xner.embeddings.normalize import normalize_embeddings
 from xner.align.procrustes import procrustes
 from xner.align.seeds import combine, family_label, parse_families, spelling_seed
-from xner.align.selflearn import Neighbours, SimilarityEngine, criterion_from, self_learning
+from xner.align.selflearn import Neighbours, SimilarityEngine, criterion_from, finish, self_learning
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError
 
@@ -165,10 +165,11 @@ def _refine(spaces: Spaces, config: AlignConfig, W: np.ndarray, selector: Select
     return selector.best_W
 
 
-def _engine(spaces: Spaces, config: AlignConfig) -> SimilarityEngine:
+def _engine(spaces: Spaces, config: AlignConfig, cutoff: int | None = None) -> SimilarityEngine:
     cfg = config.self_learning
-    return SimilarityEngine(unit(spaces.from_side[: cfg.cutoff]), unit(spaces.to_side[: cfg.cutoff]), cfg.cutoff,
-                            cfg.csls_knn, cfg.candidates)
+    cutoff = cfg.cutoff if cutoff is None else cutoff
+    return SimilarityEngine(unit(spaces.from_side[:cutoff]), unit(spaces.to_side[:cutoff]), cutoff, cfg.csls_knn,
+                            cfg.candidates)
 
 
 def _test_monitor(spaces: Spaces, test: DictionaryFile | None, cutoff: int) -> Callable[[Neighbours], dict] | None:
@@ -246,20 +247,28 @@ def align(
         tries, best = _unsupervised_tries(spaces, config, engine, threshold, monitor, emit, progress)
         candidates = []
     family = next(t["family"] for t in tries if t["criterion"] == round(best[0], 5))
-    mapping = Mapping(W=best[1], src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
+    collapsed = all(t["collapsed"] for t in tries) if config.method == "dictionary-free" else bool(best[0] < threshold)
+    W, value = best[1], best[0]
+    sl = config.self_learning
+    if engine is not None and (sl.final_iterations > 0 or sl.final == "reweighted"):
+        # VecMap's end of training on the kept W, whatever the criterion says of it (the loop's selection is done)
+        del engine
+        W = finish(_engine(spaces, config, sl.final_cutoff), W, sl, emit)
+        value = Selector(spaces.from_side, spaces.to_side, config).score(W)
+        emit({"stage": "finished", "criterion_before": round(best[0], 5), "criterion": round(value, 5)})
+    mapping = Mapping(W=W, src_lang=config.src_lang, tgt_lang=config.tgt_lang, direction=spaces.direction,
                       normalize=config.normalize, src_means=spaces.src_means, tgt_means=spaces.tgt_means,
                       tables=_fingerprints(src_table, tgt_table), family=family)
-    collapsed = all(t["collapsed"] for t in tries) if config.method == "dictionary-free" else bool(best[0] < threshold)
-    result = AlignResult(mapping, best[0], collapsed, null_value, tries, entries, family=family,
+    result = AlignResult(mapping, value, collapsed, null_value, tries, entries, family=family,
                          candidates=candidates)
-    emit({"stage": "selected", "family": family, "criterion": round(best[0], 5), "collapsed": result.collapsed})
+    emit({"stage": "selected", "family": family, "criterion": round(value, 5), "collapsed": result.collapsed})
     if dictionary is not None:  # evaluation only: everything above is fixed before the dictionary is opened
-        result.evaluation = evaluate_mapping(spaces, best[1], src_table, tgt_table, dictionary, config.eval_vocab)
+        result.evaluation = evaluate_mapping(spaces, W, src_table, tgt_table, dictionary, config.eval_vocab)
         emit({"stage": "evaluation", **result.evaluation})
         if config.evaluate_candidates:
             for cand in candidates:
                 if "W" in cand:
-                    same = cand["W"] is best[1]  # the kept one: already evaluated
+                    same = cand["W"] is W  # the kept one without a finish: already evaluated
                     ev = result.evaluation if same else evaluate_mapping(spaces, cand["W"], src_table, tgt_table,
                                                                          dictionary, config.eval_vocab)
                     cand["evaluation"] = {m: ev[m]["P@1"] for m in ("csls_knn_10", "nn") if m in ev}

@@ -159,6 +159,8 @@ def render(args, command: str) -> None:
             result = _load(run_dir(args.runs, lang, mode) / "result.json")
             if result:
                 row[mode] = result
+                config = _load(run_dir(args.runs, lang, mode) / "config.json") or {}
+                result["finish"] = config.get("self_learning", {}).get("final")  # None: run before the finish existed
         row["families"] = {p.name.split(".seeds-", 1)[1]: _load(p / "result.json")
                            for p in sorted(args.runs.glob(f"en-{lang}.seeds-*")) if (p / "result.json").is_file()}
         diagnostics = _load(args.runs / f"diagnostics-en-{lang}.json")
@@ -209,15 +211,18 @@ def markdown(data: dict) -> str:
         "",
         "**What this is.** The default of `xner align` is *dictionary-free*: seed dictionaries from spelling alone "
         "(identical strings, numerals, cognates by edit distance) or the fully unsupervised similarity-distribution seed, "
-        "each screened by MUSE's unsupervised criterion, the best one finished by stochastic self-learning (Artetxe et al. "
-        "2018). Identical strings and numerals are *weak supervision from spelling*, not the paper's adversarial "
+        "each screened by MUSE's unsupervised criterion, the best one finished by stochastic self-learning and VecMap's "
+        "re-weighted last step (Artetxe et al. 2018). Identical strings and numerals are *weak supervision from spelling*, not the paper's adversarial "
         "(fully unsupervised) setting; no dictionary file and no target label is read. The fully unsupervised "
         "methods (adversarial, similarity) collapse on every pair: results/align.fully_unsupervised.md.",
         "",
         "P@1 in percent, CSLS (NN in brackets), English -> XX retrieval over the whole tables. *Ceiling*: orthogonal "
         "Procrustes on the MUSE 0-5000 training dictionary (folder `en-XX.supervised` where run here, else the data "
-        "README). *Criterion / null*: the best criterion of the kept seed after its screen and after the whole loop, and "
-        "the null (a random rotation after the same screen iterations); *collapsed*: the screened criterion is below the "
+        "README). *Criterion / null*: the best criterion of the kept seed after its screen and of the final W (after the "
+        "loop and VecMap's finish: refits at 20k words, whitening + re-weighting + de-whitening), and "
+        "the null (a random rotation after the same screen iterations); rows marked *previous default: no finish* were run "
+        "before VecMap's last step was added (their loop is the same; see the notes for the finish applied to their W); "
+        "*collapsed*: the screened criterion is below the "
         f"null + {margin}. Wall s (CPU s) [5-minute load average at the end; 2 cores].",
         "",
         "| pair | dir | dictionary-free default | target | ceiling (supervised) | gap | kept seed | criterion screen / final / null | collapsed | wall s (CPU s) [load] | test words |",
@@ -235,7 +240,7 @@ def markdown(data: dict) -> str:
         p1 = uns["evaluation"]["csls_knn_10"]["P@1"] if uns.get("evaluation") else None
         gap = f"{ceiling_p1 - p1:.1f}" if p1 is not None else "-"
         lines.append(
-            f"| {row['pair']} | {uns['direction']} | {_both(uns)} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | {gap} | "
+            f"| {row['pair']} | {uns['direction']} | {_both(uns)}{'' if uns.get('finish') else ' (previous default: no finish)'} | {TARGETS.get(row['lang'], 'report')} | {ceiling} | {gap} | "
             f"{uns.get('family', '-')} | {_f(kept.get('screen_criterion'))} / {_f(uns['criterion'])} / "
             f"{_f(uns['null_criterion'])} | {'yes' if uns['collapsed'] else 'no'} | {_wall(uns)} | "
             f"{(uns.get('evaluation') or {}).get('queries', '-')} |")
@@ -245,7 +250,8 @@ def markdown(data: dict) -> str:
         "",
         "*Screened* rows come from the default run's referee: every family gets Procrustes on its pairs and the loop's "
         "first keep probability (`screen_iterations`); the kept one (bold) then runs the rest of the loop; P@1 of each "
-        "screened W is measured after selection, for this table only. *Alone* rows are a separate run with only that "
+        "screened W is measured after selection, for this table only (the kept one's before the finish: the default row "
+        "above is after it). *Alone* rows are a separate run with only that "
         "family (`--families`), the whole loop.",
         "",
         "| pair | seed family | pairs | how | criterion | null | collapsed | P@1 CSLS (NN) | wall s (CPU s) [load] |",
@@ -297,9 +303,26 @@ these runs, so every wall time here is inflated 5-10x; CPU seconds are in bracke
   (similarity): the cognates are what lifts Spanish.
 - Collapse at equal effort: the null (a random rotation) gets the same 10 iterations as each screened seed, not a
   whole 51-iteration loop: 40 fewer iterations per run, and the comparison the referee makes is like for like.
-- vecmap's whitening + re-weighting (0.5) + de-whitening in every Procrustes step (a two-sided transform;
-  `map_embeddings.py`'s advanced mapping) was probed on es from the case-folded identical seed, but the probe was
-  stopped unfinished after 52 minutes wall (5 CPU minutes) at load 17-20 to give the five default runs the CPU:
-  not measured. The default keeps the orthogonal loop (W orthogonal, W^-1 = W^T, mapping format unchanged).
-- Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, frequency
-  ranks from `wordfreq` for the Arabic similarity seed."""
+- VecMap's last step (issue 16 item 3; helper session "align", load 5-11 on the 2 cores, so CPU seconds are the
+  cost). Cheap probes first: `runs/probe/final.py` (not committed) takes the previous default's en-es W (CSLS P@1
+  38.32, the loop as above), induces the union CSLS dictionary at p = 1 and fits the last mapping on it in
+  several ways; P@1 measured after, each ~50 CPU s. On the 10k-word dictionary (20,000 pairs): one more
+  orthogonal Procrustes 38.22; VecMap's `--unsupervised` two-sided step (whiten, re-weight both sides by s^0.5,
+  de-whiten each side with its own covariance) 39.14, without de-whitening 35.66; their one-W forms (from side
+  x Ax Az^-1 into the to side's space) 36.89 / 36.68; the exact one-W form (the to side only rotated: its
+  re-weight 0, de-whitened with its own covariance) with the from side re-weighted by s^1: 38.93. On the
+  20k-word dictionary (VecMap's cutoff; 40,000 pairs) after 1 / 3 orthogonal refits at 20k: 38.11 / 38.22, then
+  two-sided 0.5 / 0.5: 40.98, one-W s^1: 38.22, one-W s^0.5: **40.16**. The last is the new default
+  (`self_learning.final` = reweighted, `final_cutoff` 20000, `final_iterations` 3, `reweight` 0.5, `dewhiten`
+  from): W is one linear map, not orthogonal (W^-1 is stored), the to side's vectors stay as they are, and the
+  mapped rows are scaled to the to side's mean norm. The refits alone do not help; the 20k dictionary is what
+  makes the re-weighting pay (10k: +0.6 at best in one-W form). Cost: 4 similarity matrices at 20k words
+  (~12 CPU s each) after the loop. VecMap's two-sided form (+0.8 more on es) would need a second matrix on the
+  to side, which the mapping format, the transfer stage and the subword OOV vectors do not carry.
+- The same finish (`runs/probe/finish.py LANG DIR`: `selflearn.finish` with the cpu preset on a saved W, then the
+  evaluation) on the previous default's W of the other pairs: en-fi 29.59 -> 31.36 CSLS (NN 25.44 -> 29.29;
+  finish 62 CPU s, load 4-6); en-de 15.6 -> 16.2 (NN 14.3 -> 13.4; 61 CPU s). These are probes on saved mappings, not re-runs of the default; the table's
+  fi/nl/de/ar rows stay the previous default until re-run (the loop is unchanged, so a re-run is that W plus the
+  finish). en-es re-run with the new default: 40.16 (NN 33.91), 589 CPU s with `evaluate_candidates`.
+- Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, the
+  similarity seed on frequency ranks from `wordfreq` for Arabic (in a probe only, see below)."""

@@ -8,7 +8,10 @@ entry is kept with probability p (0.1 at first, doubled whenever the objective -
 mean best cosine, both directions - has not improved by `threshold` for
 `interval` iterations, until p = 1; xner can also cap the iterations spent at one p); this lets the loop escape the poor local
 optimum a noisy seed dictionary would lock it into (what MUSE's deterministic
-refinement does on these tables). W stays orthogonal, so W^-1 = W^T.
+refinement does on these tables). W stays orthogonal inside the loop. `finish`
+is VecMap's end of training: a few orthogonal refits at the 20k-word cutoff,
+then one mapping with whitening, re-weighting and de-whitening on the final
+dictionary (not orthogonal; on the en-es default W it lifts CSLS P@1 38.3 -> 40.2).
 
 Cost: one (cutoff x cutoff) similarity matrix per iteration (torch matmul, kept
 in memory: 400 MB at 10k words), two top-k passes per direction. The exact VecMap
@@ -28,7 +31,8 @@ import numpy as np
 import torch
 
 from xner.align.config import SelfLearningConfig
-from xner.align.procrustes import procrustes
+from xner.align.procrustes import procrustes, reweighted_mapping
+from xner.errors import XnerError
 
 ROW_BLOCK = 1024  # rows per top-k block: bounds the temporary (block x cutoff) buffer (ours)
 
@@ -168,4 +172,28 @@ def self_learning(
         if progress:
             progress(iteration)
     log(scored(W, final=True)[1])
+    return W
+
+
+FINALS = ("reweighted", "orthogonal")
+
+
+def finish(engine: SimilarityEngine, W: np.ndarray, config: SelfLearningConfig, log: Callable[[dict], None]) -> np.ndarray:
+    """VecMap's end of training on `engine` (built at `final_cutoff` words): `final_iterations` orthogonal refits
+    (both directions, p = 1), then, with `final` "reweighted", the re-weighted mapping on the dictionary the last W
+    induces instead of one more orthogonal Procrustes (Artetxe et al. 2018: whitening and re-weighting add P@1)."""
+    if config.final not in FINALS:
+        raise XnerError(f"unknown self_learning.final {config.final!r} (known: {', '.join(FINALS)})")
+    no_sampling = torch.Generator()  # p = 1: the induction takes the best candidate, nothing is drawn
+    x, z = engine.x.numpy(), engine.z.numpy()
+    steps = ["orthogonal"] * config.final_iterations + (["reweighted"] if config.final == "reweighted" else [])
+    for iteration, step in enumerate(steps):
+        start = time.time()
+        nb = engine.neighbours(W)
+        pairs = union_dictionary(nb, 1.0, no_sampling)
+        W = procrustes(x, z, pairs) if step == "orthogonal" else reweighted_mapping(x, z, pairs, config.reweight,
+                                                                                   config.dewhiten)
+        log({"stage": "finish", "iteration": iteration, "words": int(x.shape[0]), "mapping": step,
+             "objective": round(nb.objective, 5), "dictionary": int(len(pairs)), "seconds": round(time.time() - start, 2)})
+        del nb
     return W
