@@ -50,7 +50,6 @@ def test_unsupervised_alignment_recovers_a_rotation(rotated_pair):
     print(f"rotation test: {seconds:.1f}s, tries {result.tries}, eval {result.evaluation}")
     assert result.evaluation["csls_knn_10"]["P@1"] >= 95.0
     assert not result.collapsed
-    assert seconds < 120
     loop = [e for e in result.log if e["stage"] == "self-learning"]
     assert loop[0]["keep_prob"] == 0.1 and loop[-1]["keep_prob"] == 1.0 and loop[-1]["final"]
     assert loop[-1]["test_p1_csls_cutoff"] >= 95.0  # the logging-only monitor agrees with the evaluation
