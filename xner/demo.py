@@ -235,6 +235,7 @@ DEMO_ALIGN_CHANGES = {
     "max_vocab": 5_000,  # criterion vocabulary = self-learning vocabulary (read off the loop's matrix)
     "self_learning.cutoff": 5_000,  # cpu: 10,000 (the bundle keeps the ~5k most frequent words of each table)
     "self_learning.stage_iterations": 3,  # 3 iterations per keep probability (cpu: 10)
+    "self_learning.final_cutoff": 5_000,  # VecMap's finish on the same 5k words as the loop (cpu: 20,000)
     "screen_iterations": 3,  # the referee's screen of each seed (cpu: 10)
     "seed_families": ("identical+numerals", "identical+numerals+orthographic"),  # the spelling seeds (the
     # similarity seed collapses on every shared pair, results/align.md, and costs the demo ~20 s)

@@ -27,7 +27,7 @@ def test_difference_per_cell_from_two_tags(tmp_path):
     text = render_comparison(tmp_path, ("free", "ref"), "e4-a2-u2000")
     row = next(line for line in text.splitlines() if line.startswith("| Cross-Shared | en→es"))
     assert row.count("+1.50") == 2  # both modes: free - ref = +1.5 F1
-    assert "n=2" in row and "supervised 45.4" in row
+    assert "n=2" in row and "MUSE dictionary, P@1 45.4" in row
     assert "Cross-Word |" not in text  # no result of that variant: no row
 
 

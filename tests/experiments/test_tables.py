@@ -126,6 +126,7 @@ def test_committed_tables_rerender_unchanged_from_committed_results(tmp_path):
 
     root = Path(__file__).resolve().parents[2] / "results"
     for out, kwargs in ((root, {"prefer": ["e4-a2-u2000", "e1-a2-u2000"], "tag": "supmap"}),
+                        (root / "dictfree", {"prefer": ["e4-a2-u2000"], "tag": "dictfree"}),
                         (root / "supplementary" / "full", {"tag": "supmap", "only": ["full"]}),
                         (root / "supplementary" / "e4-a4-u4000", {"tag": "supmap", "only": ["e4-a4-u4000"]}),
                         (root / "unsupervised", {})):

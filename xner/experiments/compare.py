@@ -25,6 +25,7 @@ from xner.io import write_text_atomic
 from xner.transfer.config import BASE_VARIANTS, CROSS_AUGMENTED, TARGET_LANGS
 
 COMPARED_MODES = ("tgt-dev", "src-dev")  # the two honest modes (tgt-test is an oracle)
+MAP_KIND = {"unsupervised": "no dictionary", "supervised": "MUSE dictionary"}  # alignment record mode -> signal
 
 
 def _values(group: Group | None, mode: str) -> list[float]:
@@ -45,7 +46,8 @@ def _mapping(groups: dict, lang: str) -> str:
             a = (r.get("space") or {}).get("alignment") or {}
             if a:
                 p1 = a.get("P@1_csls_knn_10")
-                seen.add(f"{a.get('mode', '?')} {p1:.1f}" if isinstance(p1, (int, float)) else str(a.get("mode")))
+                kind = MAP_KIND.get(a.get("mode"), str(a.get("mode")))
+                seen.add(f"{kind}, P@1 {p1:.1f}" if isinstance(p1, (int, float)) else kind)
     return " / ".join(sorted(seen)) or "—"
 
 
@@ -66,8 +68,9 @@ def render_comparison(results_root: str | Path, tags: tuple[str, str], budget: s
         "",
         f"Target test F1 (mean ± std over seeds, n = seeds) at the step each selection mode picked, for the results "
         f"tagged `{first}` and `{second}`; Δ = {first} − {second}. tgt-dev reads target dev labels (reference); "
-        f"src-dev reads English dev only (label-free). Mapping column: the alignment mode and its CSLS P@1 "
-        f"(en-XX test dictionary, evaluation only) that each tag's results were trained in.",
+        f"src-dev reads English dev only (label-free). Mapping columns: the bilingual signal of the mapping each tag's results were "
+        f"trained in (no dictionary: `xner align`'s default, seeds from spelling; MUSE dictionary: Procrustes on "
+        f"the 0-5000 training pairs) and its CSLS P@1 (en-XX test dictionary, read for evaluation only).",
         "",
         f"| model | pair | mapping {first} | mapping {second} | "
         + " | ".join(f"{m} {t}" for m in COMPARED_MODES for t in (*tags, "Δ")) + " |",
