@@ -218,7 +218,8 @@ class _GateInputs:
     def encode_words(self, lang: str, words: Sequence[str]) -> torch.Tensor:
         """(U, 8H) input-gate pre-activations [forward ; backward] of word strings (`BiLSTM.recurrence_weights`)."""
         t = self.tagger
-        x = t.word_embedding.weight.detach().numpy()[t.vocab.words.rows(words, lang)]  # (U, word_dim)
+        rows = t.vocab.words.rows(words, lang)  # first: it may grow the matrix (tag-time subword vectors)
+        x = t.word_embedding.weight.detach().numpy()[rows]  # (U, word_dim)
         if t.char_encoder is not None:
             x = np.concatenate([x, self._char_features(words)], axis=1)  # (U, D)
         w_ih, bias = t.word_encoder.lstm.recurrence_weights()[:2]
