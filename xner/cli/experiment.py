@@ -6,12 +6,12 @@ Argument parsing only; the work is in `xner.experiments.runner` and `xner.experi
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from xner.experiments.provenance import command_line
 
 experiment_app = typer.Typer(help="Cross-lingual transfer experiments (paper Tables 3-5).", no_args_is_help=True)
 
@@ -84,11 +84,6 @@ RESULTS_OPT = typer.Option(None, help="Results root (default results/experiments
 RUNS_OPT = typer.Option(None, help="Working folder root (default runs/experiments).")
 
 
-def _command_line() -> str:
-    """This invocation, shell-quoted: what a result records as the command that made it."""
-    return "xner " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
 @experiment_app.command("run")
 def run(
     config: Optional[Path] = CONFIG_OPT,
@@ -133,7 +128,7 @@ def run(
             dep = " (base of cross-augmented)" if cell.dependency else ""
             console.print(f"{result_status(cell):8s} {cell.name}{dep} -> {cell.result_path}")
         return
-    command = _command_line()
+    command = command_line()
     if use_ray or address:
         from xner.experiments.ray_runner import run_grid_ray
 
@@ -174,7 +169,7 @@ def salvage(
 
     grid = _grid(config, lang, variant, seed, mode, budget, None, None, None, None, None, None, None, device, None,
                  None, None, tag, set_, results, runs)
-    for name, status in salvage_grid(grid, command=_command_line(), machine=machine):
+    for name, status in salvage_grid(grid, command=command_line(), machine=machine):
         Console().print(f"{status:8s} {name}")
 
 
@@ -215,7 +210,7 @@ def model(
         from xner.experiments.runner import run_grid
 
         again = replace(grid, results_root=str(Path(grid.runs_root) / "retrained-results"))
-        run_grid(again, command=_command_line(), echo=console.print)
+        run_grid(again, command=command_line(), echo=console.print)
     by_variant = {c.key: c for c in cells}
     for cell in wanted:
         if not cell.run_dir.is_dir():
