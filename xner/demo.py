@@ -150,17 +150,13 @@ def run_demo(config: DemoConfig = DemoConfig(), out_dir: str | Path = "runs/demo
     selection); the Spanish test sample is read for the reported F1. Writes `out_dir/demo_result.json`
     and returns the same dict.
     """
-    import torch
+    from xner.threads import limited_threads
 
     reporter = reporter or DemoReporter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(max(1, config.threads))
-    try:
+    with limited_threads(config.threads):
         return _run(config, out_dir, reporter, bundle_root, command)
-    finally:
-        torch.set_num_threads(threads_before)
 
 
 def _run(config: DemoConfig, out_dir: Path, reporter: DemoReporter, bundle_root: Path, command: str) -> dict:

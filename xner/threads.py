@@ -3,8 +3,10 @@
 - `available_cores()`: the cores this process may run on (its CPU affinity), not the machine's count.
 - `configure_threads(threads)`: set torch's intra-op threads (`0`: `available_cores()`), torch's
   inter-op pool to 1 (nothing here runs independent ops concurrently; call before any torch work, later
-  calls leave the pool as it is), and faiss's OpenMP threads when faiss is already imported (CSLS in
-  `xner align` otherwise follows torch's number itself). Returns the number of intra-op threads.
+  calls leave the pool as it is), numpy's BLAS threads (threadpoolctl; the fast inference path's matrix
+  products run in numpy) and faiss's OpenMP threads when faiss is already imported (CSLS in `xner align`
+  otherwise follows torch's number itself). Returns the number of intra-op threads. Every command that
+  takes `--threads` goes through it; `limited_threads(n)` does the same for a block and restores after.
 - `worker_env(threads)`: environment variables for a child process (OMP/MKL/OpenBLAS threads), so a
   process-per-cell grid does not start N processes that each spawn one thread per core.
 
@@ -15,14 +17,19 @@ Which number to use:
   and both slow down.
 - batch-1 tagging (a served model answering single sentences): 1 thread; a one-sentence call is a
   chain of small ops where a second thread only adds synchronisation.
-- one job alone on the machine with large matrix work (evaluation batches of 256, faiss CSLS over
-  200,000 x 200,000 similarities): `threads=0`, all available cores.
+- evaluation during training (batches of 256 through the numpy recurrence): 1 thread as well. Measured
+  here alone on the 2 cores (issue 21): one evaluation of English dev 0.57 s with 1 BLAS thread, 1.06 s
+  wall (2.0 CPU s) with 2; SGD steps 1388 vs 1370 sentences/s. Before numpy's BLAS was limited, a base
+  cell run with `--threads 1` still evaluated with OpenBLAS's default of one thread per core.
+- one job alone on the machine with large matrix work (faiss CSLS over 200,000 x 200,000
+  similarities): `threads=0`, all available cores.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -50,7 +57,25 @@ def configure_threads(threads: int = 0) -> int:
     faiss = sys.modules.get("faiss")
     if faiss is not None:
         faiss.omp_set_num_threads(n)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n, user_api="blas")  # stays in force (not used as a context manager)
     return n
+
+
+@contextmanager
+def limited_threads(threads: int):
+    """torch and numpy's BLAS at `threads` (>= 1) inside the block, as they were after it."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        with threadpool_limits(limits=max(1, threads), user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def worker_env(threads: int = 1, base: dict | None = None) -> dict:

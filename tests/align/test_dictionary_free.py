@@ -79,6 +79,20 @@ def test_transliterated_rotation_is_recovered_or_reported(transliterated_pair, t
     assert not result.collapsed and p1 >= 95.0, (p1, result.tries, result.candidates)
 
 
+def test_reanneal_keeps_the_best_criterion(transliterated_pair):
+    """`self_learning.reanneal`: another loop from the kept W's dictionary; the criterion keeps the better W."""
+    src, tgt = transliterated_pair
+    config = small_config(max_tries=1)
+    config.self_learning.reanneal = 1
+    config.self_learning.final, config.self_learning.final_iterations = "orthogonal", 0  # the loop's own W
+    entries: list[dict] = []
+    result = align(src, tgt, config, log=entries.append)
+    before = next(e["criterion"] for e in entries if e["stage"] == "try")
+    after = [e for e in entries if e["stage"] == "reanneal" and "round" in e]
+    assert len(after) == 1 and any(e["stage"] == "reanneal" and "iteration" in e for e in entries)
+    assert round(result.criterion, 5) >= before and after[0]["criterion"] == round(result.criterion, 5)
+
+
 def test_unrelated_tables_are_reported_collapsed():
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(600)]

@@ -64,6 +64,9 @@ class SelfLearningConfig:
     stage_iterations: int = 0  # (ours) p grows after at most this many iterations at one p; 0: VecMap's rule only
     candidates: int = 32  # (ours) best CSLS entries per row the stochastic induction samples from
     max_iterations: int = 2000  # (ours) safety stop; VecMap has none
+    # (ours) after the loop, run it again this many times from the dictionary its best W induces (keep probability
+    # back to `stochastic_initial`): a second annealing from a better start; the criterion keeps the best W
+    reanneal: int = 0
     # VecMap's last step: after the orthogonal loop, one mapping fitted on the final dictionary with whitening,
     # re-weighting and de-whitening ("reweighted", `procrustes.reweighted_mapping`); "orthogonal": W as the loop left it
     final: str = "reweighted"

@@ -31,7 +31,7 @@ from xner.align.mapping import Mapping
 from xner.embeddings.normalize import normalize_embeddings
 from xner.align.procrustes import procrustes
 from xner.align.seeds import combine, family_label, parse_families, spelling_seed
-from xner.align.selflearn import Neighbours, SimilarityEngine, criterion_from, finish, self_learning
+from xner.align.selflearn import Neighbours, SimilarityEngine, criterion_from, finish, self_learning, union_dictionary
 from xner.embeddings.table import EmbeddingTable
 from xner.errors import XnerError
 
@@ -250,6 +250,8 @@ def align(
     collapsed = all(t["collapsed"] for t in tries) if config.method == "dictionary-free" else bool(best[0] < threshold)
     W, value = best[1], best[0]
     sl = config.self_learning
+    if engine is not None and sl.reanneal > 0:
+        W, value = _reanneal(spaces, config, engine, W, value, emit)
     if engine is not None and (sl.final_iterations > 0 or sl.final == "reweighted"):
         # VecMap's end of training on the kept W, whatever the criterion says of it (the loop's selection is done)
         del engine
@@ -394,6 +396,24 @@ def _dictionary_free(spaces: Spaces, src_table: EmbeddingTable, tgt_table: Embed
             cand.pop(key, None)
     assert best is not None
     return tries, best[:2], candidates
+
+
+def _reanneal(spaces: Spaces, config: AlignConfig, engine: SimilarityEngine, W: np.ndarray, value: float,
+              emit: LogFn) -> tuple[np.ndarray, float]:
+    """`self_learning.reanneal` more loops, each from Procrustes on the dictionary the best W so far induces (p = 1),
+    with the keep probability back at its start; the unsupervised criterion keeps the best W of all of them."""
+    sl = config.self_learning
+    selector = Selector(spaces.from_side, spaces.to_side, config)
+    selector.record(W, value)
+    for round_no in range(sl.reanneal):
+        start = selector.best_W
+        pairs = union_dictionary(engine.neighbours(start), 1.0, torch.Generator())
+        W0 = procrustes(engine.x.numpy(), engine.z.numpy(), pairs)
+        self_learning(engine, W0, sl, config.seed + 100 * (round_no + 1), selector.scorer(engine),
+                      lambda e: emit({"reanneal": round_no, **e, "stage": "reanneal"}))
+        emit({"stage": "reanneal", "round": round_no, "dictionary": int(len(pairs)),
+              "criterion": round(selector.best_value, 5)})
+    return selector.best_W, selector.best_value
 
 
 def _fingerprints(src_table: EmbeddingTable, tgt_table: EmbeddingTable) -> dict:

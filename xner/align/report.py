@@ -19,11 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 from xner.align.config import PRESET_CHANGES, preset
 from xner.align.run import machine, run_alignment
 from xner.io import write_json_atomic, write_text_atomic
+from xner.threads import configure_threads
 
 LANGS = ("es", "nl", "de", "ar", "fi")
 COLLAPSE_MARGIN = preset("cpu").collapse_margin
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--diagnose", action="store_true",
                         help="Why unsupervised runs fail (uses gold dictionaries: diagnostics only, never a mapping).")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    configure_threads(args.threads)
     command = "xner align table " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     if args.diagnose:
         for lang in args.langs:

@@ -46,7 +46,7 @@ def align(
     """Align --src and --tgt embeddings and write the mapping to --out."""
     if ctx.invoked_subcommand is not None:
         return
-    import torch
+    from xner.threads import configure_threads
     from rich.console import Console
 
     from xner.align.config import preset as make_preset
@@ -55,7 +55,7 @@ def align(
 
     if tgt is None or out is None:
         raise XnerError("xner align needs --tgt and --out")
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     overrides = {"src_lang": src, "tgt_lang": tgt, "seed": seed, "direction": direction}
     if max_tries is not None:
         overrides["max_tries"] = max_tries
@@ -103,11 +103,11 @@ def evaluate(
     threads: int = typer.Option(1, help="CPU threads."),
 ) -> None:
     """P@1/5/10 (NN and CSLS) of a saved mapping on a bilingual test dictionary."""
-    import torch
+    from xner.threads import configure_threads
 
     from xner.align.run import evaluate_dir
 
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     print(json.dumps(evaluate_dir(mapping_dir, dictionary), indent=2))
 
 

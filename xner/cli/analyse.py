@@ -24,15 +24,15 @@ def _echo(text: str) -> None:
 
 
 def _rewrote_from_json(from_json: bool, out: str, markdown, threads: int) -> bool:
-    """With --from-json: OUT.md rewritten from OUT.json (True: nothing else to do); else set torch's threads."""
+    """With --from-json: OUT.md rewritten from OUT.json (True: nothing else to do); else set the CPU threads."""
     if from_json:
         from xner.experiments.provenance import rewrite_markdown
 
         _echo(f"wrote {rewrite_markdown(out, markdown)}")
         return True
-    import torch
+    from xner.threads import configure_threads
 
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     return False
 
 

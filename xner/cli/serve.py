@@ -34,9 +34,9 @@ def serve(
 
     sock = _listen(host, port)  # before the models load: a port in use fails at once, with exit 2
     if threads > 0:
-        import torch
+        from xner.threads import configure_threads
 
-        torch.set_num_threads(threads)
+        configure_threads(threads)
     limits = ServeLimits(max_body_bytes=max_body_bytes, max_tokens=max_tokens, batching=not no_batching)
     app = create_app(load_specs(models), limits)
     typer.echo(f"xner: serving {', '.join(app.state.models)} on http://{host}:{port}/ "

@@ -73,14 +73,14 @@ def transfer_command(
     as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
 ) -> None:
     """Train a target-language tagger from English labels (no target label needed) and save it to OUT."""
-    import torch
+    from xner.threads import configure_threads
     from rich.console import Console
 
     from xner.data.conll import read_conll
     from xner.transfer.api import DEFAULT_METHOD, TransferInputs, transfer
     from xner.transfer.config import AugmentConfig, Budget
 
-    torch.set_num_threads(max(1, threads))
+    configure_threads(max(1, threads))
     console = Console(stderr=True)
     inputs = TransferInputs(
         source_train=read_conll(source, encoding=encoding),

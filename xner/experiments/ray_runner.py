@@ -43,13 +43,13 @@ def ray_threads(grid: GridConfig, local: bool) -> int:
 def _cell_task(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell], threads: int, cwd: str,
                *_bases: Any) -> dict:
     """Body of one Ray task (`_bases` are the base cells' results, passed only to order the tasks)."""
-    import torch
+    from xner.threads import configure_threads
 
     if not Path(cwd).is_dir():
         raise XnerError(f"the driver's working directory {cwd} does not exist on this Ray node; "
                         "run the grid from a folder shared by all nodes")
     os.chdir(cwd)
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     cell.run_dir.mkdir(parents=True, exist_ok=True)
     with open(cell.run_dir / "log.txt", "a", encoding="utf-8", buffering=1) as log, \
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):

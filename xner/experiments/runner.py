@@ -161,9 +161,9 @@ def _previous_wall(cell: Cell) -> float:
 
 def _worker(cell: Cell, grid: GridConfig, command: str, all_cells: list[Cell], threads: int, log_path: str) -> None:
     """Body of a spawned process: one cell, output to the cell's log file, exit code 0 = done."""
-    import torch
+    from xner.threads import configure_threads
 
-    torch.set_num_threads(threads)
+    configure_threads(threads)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8", buffering=1) as log:
         os.dup2(log.fileno(), 1)
@@ -231,10 +231,10 @@ def _deps_state(cell: Cell, cells: list[Cell], finished: set[str], failed: set[s
 
 
 def _run_inline(todo, cells, grid, command, report, echo) -> None:
-    import torch
+    from xner.threads import configure_threads
 
     if grid.threads:
-        torch.set_num_threads(grid.threads)
+        configure_threads(grid.threads)
     finished: set[str] = set()
     failed: set[str] = set()
     for cell in todo:

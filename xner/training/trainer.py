@@ -35,6 +35,7 @@ from xner.model.persistence import load_trainable_state, save_tagger, trainable_
 from xner.model.predictor import evaluate
 from xner.model.tagger import Tagger, count_parameters
 from xner.training.checkpoint import load_weights
+from xner.threads import configure_threads
 from xner.training.loop import LoopSpec, make_update, run_loop
 
 EvalSets = Mapping[str, tuple[Sequence[Sentence], str]]
@@ -69,7 +70,7 @@ def seed_everything(seed: int) -> None:
 
 def configure_torch(config: TrainConfig) -> torch.device:
     if config.num_threads > 0:
-        torch.set_num_threads(config.num_threads)
+        configure_threads(config.num_threads)
     if config.device.startswith("cuda") and not torch.cuda.is_available():
         raise XnerError(f"device {config.device!r} requested but CUDA is not available here")
     return torch.device(config.device)
