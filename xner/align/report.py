@@ -315,5 +315,7 @@ times say the load at the end of each run; CPU seconds are in brackets).
   probability back at 0.1, the criterion keeps the better W): `xner align --tgt de --out DIR --set
   self_learning.reanneal=1` reaches criterion 0.4556 against 0.4551 and CSLS P@1 16.20 against 15.99, for 60 more
   CPU seconds: the loop falls back into the same basin, so the option stays off.
+- en-fi's wall time in the table includes about 4.5 minutes in which its run was paused (SIGSTOP) to free a core
+  for a measurement; its CPU time (209 s) is the cost, like the other pairs' (200-250 CPU s on one thread).
 - Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, the
   similarity seed on frequency ranks from `wordfreq` for Arabic (in a probe only, see below)."""
