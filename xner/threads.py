@@ -17,10 +17,10 @@ Which number to use:
   and both slow down.
 - batch-1 tagging (a served model answering single sentences): 1 thread; a one-sentence call is a
   chain of small ops where a second thread only adds synchronisation.
-- evaluation during training (batches of 256 through the numpy recurrence): 1 thread as well. Measured
-  here alone on the 2 cores (issue 21): one evaluation of English dev 0.57 s with 1 BLAS thread, 1.06 s
-  wall (2.0 CPU s) with 2; SGD steps 1388 vs 1370 sentences/s. Before numpy's BLAS was limited, a base
-  cell run with `--threads 1` still evaluated with OpenBLAS's default of one thread per core.
+- evaluation during training (batches of 256 through the numpy recurrence): 1 thread as well; the
+  matrices are too small for a second BLAS thread to pay (issue 21). Before numpy's BLAS was limited, a
+  base cell run with `--threads 1` still evaluated with OpenBLAS's default of one thread per core
+  (`results/bench_cell.json`: 1002 s with it beside another job, 795 s alone after the fix).
 - one job alone on the machine with large matrix work (faiss CSLS over 200,000 x 200,000
   similarities): `threads=0`, all available cores.
 """

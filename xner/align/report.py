@@ -310,11 +310,12 @@ times say the load at the end of each run; CPU seconds are in brackets).
   script that was never committed; its numbers are not quoted here. Committed comparison, same code and seed, one
   pair: `xner align --tgt de --out DIR --set self_learning.final=orthogonal --set self_learning.final_iterations=0`
   (the loop's own W, the previous default) 16.63 CSLS P@1 (NN 15.35) against the default's 15.99 (NN 14.07) in the
-  table above; on en-es the previous default's recorded W gave 38.32 and the default 40.16.
+  table above; on en-es the previous default's recorded W gave 38.32, the default 40.16 in an earlier session and 38.73
+  in the table above.
 - A second annealing (`self_learning.reanneal=1`: the loop again from the dictionary the kept W induces, keep
   probability back at 0.1, the criterion keeps the better W): `xner align --tgt de --out DIR --set
-  self_learning.reanneal=1` reaches criterion 0.4556 against 0.4551 and CSLS P@1 16.20 against 15.99, for 60 more
-  CPU seconds: the loop falls back into the same basin, so the option stays off.
+  self_learning.reanneal=1` reaches criterion 0.4556 against 0.4551 and CSLS P@1 16.20 against 15.99, for about 65 more
+  CPU seconds (266 against 201): the loop falls back into the same basin, so the option stays off.
 - en-fi's wall time in the table includes about 4.5 minutes in which its run was paused (SIGSTOP) to free a core
   for a measurement; its CPU time (209 s) is the cost, like the other pairs' (200-250 CPU s on one thread).
 - Not tried for lack of CPU: a 20k-word loop vocabulary (VecMap's; 4x per iteration), longer stages, the
