@@ -23,9 +23,13 @@ rows. Latency depends on the architecture and vocabulary, not on how well the we
     python benchmarks/bench_serve.py --latency-old-vs-new [--model DIR] [--requests 1000]
 
 measures instead the latency of one-sentence requests, one at a time, with the old and the new
-inference path (`Predictor(fast=False)` / `Predictor(fast=True)`, see `xner.model.predictor`) side
-by side in one run: two servers of the same app (`create_app`, uvicorn) in this process, each with its
-own copy of the model, and requests sent alternately to each; then the same sentences through
+path side by side in one run: two `xner serve` processes of the same model, one started with the
+hidden `--old-path` switch (the path before issue 21: `Predictor(fast=False)`, every request through a
+worker thread, the answer re-validated by FastAPI against `TagResponse`), one with the defaults (fast
+inference, short requests to an idle model tagged on the event loop, the answer built as JSON at once,
+and a listening socket whose connections have Nagle off: the old one made every answer wait ~40 ms for the
+client's delayed ACK), and requests sent alternately to each; both must answer identically. GET /health
+(no model) on each shows the transport's share. Then the same sentences through
 `Predictor.tag` alone (no HTTP), to show the model's share. Writes p50/p90/mean per path and the p50
 ratio to `results/bench_serve_latency.json`.
 """
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shlex
@@ -131,29 +136,6 @@ def benchmark_model(args, tmp: Path) -> tuple[Path, dict]:
     return tmp / "model", train_model(tmp, 1000, 20000)
 
 
-def serve_in_thread(tagger, lang: str, source: str, threads: list) -> str:
-    """`create_app` with `tagger` on a free loopback port, run by uvicorn in a daemon thread; its base URL."""
-    import threading
-
-    import uvicorn
-
-    from xner.serve.app import ServeLimits, create_app
-    from xner.serve.process import LOOPBACK, free_port
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app({lang: (source, tagger)}, ServeLimits()), host=LOOPBACK,
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:  # bounded by the deadline
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the benchmark server did not start")
-        time.sleep(0.05)
-    threads.append((server, thread))
-    return f"http://{LOOPBACK}:{port}"
-
-
 def latency_old_vs_new(args) -> None:
     """p50 latency of one-sentence requests, old vs new inference path, alternating, in one run."""
     import httpx
@@ -163,34 +145,40 @@ def latency_old_vs_new(args) -> None:
     from xner.io import write_json_atomic
     from xner.model.persistence import load_model
     from xner.model.predictor import Predictor
+    from xner.serve.process import serve_process
     from xner.threads import configure_threads
 
     configure_threads(args.server_threads)
+    answers: dict[str, list] = {"old": [], "new": []}
     load_before = os.getloadavg()
     texts = [" ".join(s.tokens) for s in list(load_split("es", "dev"))[: args.sentences]]
     paths = ("old", "new")
     latencies: dict[str, list[float]] = {p: [] for p in paths}
-    servers: list = []
-    with tempfile.TemporaryDirectory(prefix="xner-bench-latency-") as tmp:
+    health: dict[str, list[float]] = {p: [] for p in paths}
+    with tempfile.TemporaryDirectory(prefix="xner-bench-latency-") as tmp, contextlib.ExitStack() as servers:
         model_dir, model_info = benchmark_model(args, Path(tmp))
-        urls = {p: serve_in_thread(Predictor(load_model(model_dir), fast=p == "new"), "es", str(model_dir), servers)
+        extra = ["--threads", str(args.server_threads)]
+        urls = {p: servers.enter_context(serve_process([f"es={model_dir}"], extra + (["--old-path"] if p == "old" else [])))
                 for p in paths}
-        try:
-            with httpx.Client(timeout=60.0, trust_env=False) as client:
-                for i in range(args.warmup + args.requests):
-                    text = texts[i % len(texts)]
-                    for p in (paths if i % 2 == 0 else paths[::-1]):  # alternate who goes first
-                        t = time.perf_counter()
-                        r = client.post(urls[p] + "/tag", json={"text": text, "lang": "es"})
-                        elapsed = time.perf_counter() - t
-                        if r.status_code != 200:
-                            raise RuntimeError(f"{p} server answered {r.status_code}: {r.text[:200]}")
-                        if i >= args.warmup:
-                            latencies[p].append(elapsed)
-        finally:
-            for server, thread in servers:
-                server.should_exit = True
-                thread.join(timeout=15)
+        with httpx.Client(timeout=60.0, trust_env=False) as client:
+            for i in range(args.warmup + args.requests):
+                text = texts[i % len(texts)]
+                for p in (paths if i % 2 == 0 else paths[::-1]):  # alternate who goes first
+                    t = time.perf_counter()
+                    r = client.post(urls[p] + "/tag", json={"text": text, "lang": "es"})
+                    elapsed = time.perf_counter() - t
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{p} server answered {r.status_code}: {r.text[:200]}")
+                    if i >= args.warmup:
+                        latencies[p].append(elapsed)
+                    answers[p].append(r.json()["sentences"])
+            for i in range(args.warmup + args.requests // 4):  # the transport's share: GET /health runs no model
+                for p in (paths if i % 2 == 0 else paths[::-1]):
+                    t = time.perf_counter()
+                    client.get(urls[p] + "/health").raise_for_status()
+                    if i >= args.warmup:
+                        health[p].append(time.perf_counter() - t)
+        servers.close()
         # The model's share: the same sentences through `Predictor.tag` alone, alternating, no HTTP.
         direct = {p: Predictor(load_model(model_dir), fast=p == "new") for p in paths}
         model_only: dict[str, list[float]] = {p: [] for p in paths}
@@ -211,18 +199,23 @@ def latency_old_vs_new(args) -> None:
             for p in paths}
     for p in paths:
         runs[p]["model_only_Predictor_tag"] = summary(model_only[p])
+        runs[p]["GET_health_no_model"] = summary(health[p])
     ratio = round(runs["old"]["all"]["p50"] / runs["new"]["all"]["p50"], 2)
+    same = answers["old"] == answers["new"]
+    print(f"identical tags and offsets from both servers: {same}", file=sys.stderr)
     for p in paths:
         print(f"{p}: p50 {runs[p]['all']['p50']} ms, p90 {runs[p]['all']['p90']} ms; model alone p50 "
-              f"{runs[p]['model_only_Predictor_tag']['p50']} ms", file=sys.stderr)
+              f"{runs[p]['model_only_Predictor_tag']['p50']} ms; GET /health p50 {runs[p]['GET_health_no_model']['p50']} ms",
+              file=sys.stderr)
     print(f"p50 old / new: {ratio}", file=sys.stderr)
     out = args.out if args.out != Path("results/bench_serve.json") else Path("results/bench_serve_latency.json")
     write_json_atomic(out, {
-        "what": "latency of one-sentence POST /tag requests, one at a time, old vs new inference path, alternating "
-                "between two servers of the same app in one process (client on the same machine)",
+        "what": "latency of one-sentence POST /tag requests, one at a time, old vs new path, alternating "
+                "between two `xner serve` processes of the same model (`--old-path` and the default; client on the "
+                "same machine)",
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
         "requests_per_path": args.requests, "warmup_requests_per_path": args.warmup,
-        "p50_ratio_old_over_new": ratio, "runs": runs,
+        "p50_ratio_old_over_new": ratio, "identical_answers": same, "runs": runs,
         "payload": {"data": str(split_path("es", "dev")), "sentences": len(texts), "as": "raw text, one sentence per request",
                     "cycled": "request i sends sentence i mod sentences, so later requests repeat earlier ones (as a "
                               "served model sees repeated vocabulary); first_sight_of_each_sentence covers the first pass"},

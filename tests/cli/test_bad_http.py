@@ -126,3 +126,29 @@ def test_serve_bounds_the_onednn_cache_and_advertises_no_blank_docs(tiny, run_cl
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_PRIMITIVE_CACHE)
     assert len(ran) == 1 and len(ran[0]) == 1 and "/openapi.json" in err and "/docs" not in err
     ran[0][0].close()
+
+
+def test_serve_socket_turns_nagle_off_on_its_connections():
+    """Issue 21: on a proto-0 listening socket asyncio left Nagle on, and every answer waited ~40 ms for the
+    client's delayed ACK. Connections accepted on `_listen`'s socket must have TCP_NODELAY."""
+    import asyncio
+
+    from xner.cli.serve import _listen
+
+    async def accepted_nodelay(sock: socket.socket) -> int:
+        seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def on_connect(reader, writer):
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        try:
+            return await asyncio.wait_for(seen, 10)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accepted_nodelay(_listen("127.0.0.1", 0))) != 0
+    assert asyncio.run(accepted_nodelay(_listen("127.0.0.1", 0, nodelay=False))) == 0  # the old socket, as measured

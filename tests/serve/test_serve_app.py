@@ -229,3 +229,52 @@ def test_batcher_threads_and_isolation(es_tagger):
     for i in range(len(inputs) - 1):
         assert results[i] == es_tagger.predict(inputs[i]), i
     assert json.dumps(batcher.predict([])) == "[]"
+
+
+class _Recording:
+    """The real tagger, recording whether each call ran on the server's event loop (inline) or a worker thread."""
+
+    def __init__(self, tagger):
+        self.tagger, self.default_lang, self.on_loop = tagger, tagger.default_lang, []
+
+    def predict(self, token_lists, lang=None):
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        return self.tagger.predict(token_lists, lang)
+
+
+def test_short_lone_request_is_tagged_inline_long_one_in_a_worker(es_tagger, spanish):
+    recording = _Recording(es_tagger)
+    client = TestClient(create_app({"es": recording}, ServeLimits(inline_tokens=8)))
+    del recording.on_loop[:]  # the warm-up call
+    short, long = "Santander , 25 may ( EFE ) .", spanish[0]
+    assert len(long.split()) > 8
+    for text in (short, long):
+        assert client.post("/tag", json={"text": text}).status_code == 200
+    assert recording.on_loop == [True, False]
+
+
+def test_old_path_switches_answer_exactly_like_the_default(es_tagger, spanish):
+    """`xner serve --old-path` (no inline tagging, FastAPI's response validation) changes speed, never the answer."""
+    texts = [spanish[0], "Santander , 25 may ( EFE ) .", spanish[0] + "\n\nEl Rey visitó Madrid ."]
+    answers = []
+    for limits in (ServeLimits(), ServeLimits(inline_tokens=0, validate_response=True)):
+        client = TestClient(create_app({"es": es_tagger}, limits))
+        answers.append([{k: v for k, v in client.post("/tag", json={"text": t}).json().items() if k != "seconds"}
+                        for t in texts])
+    assert answers[0] == answers[1]
+    assert any(a["entities"] for a in answers[0])
+
+
+def test_predict_if_idle_never_waits(es_tagger):
+    batcher = BatchingTagger(es_tagger, "es")
+    sentence = [["Rob", "Hulls", "en", "Victoria", "."]]
+    assert batcher.predict_if_idle(sentence) == es_tagger.predict(sentence)
+    assert batcher.predict_if_idle([]) == []
+    with batcher._model_lock:  # another thread is running the model
+        assert batcher.predict_if_idle(sentence) is None
+    batcher._pending.append(object())  # a request is waiting for the model: it goes first
+    assert batcher.predict_if_idle(sentence) is None

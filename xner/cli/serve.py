@@ -22,6 +22,8 @@ def serve(
     no_batching: bool = typer.Option(False, "--no-batching", help="One model call per request (default: concurrent requests share calls)."),
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    old_path: bool = typer.Option(False, "--old-path", hidden=True,
+                                  help="The request and inference path before issue 21 (benchmarks/bench_serve.py only)."),
 ) -> None:
     """Serve taggers: POST /tag (JSON API, spec at /openapi.json), GET /health, and a web page at /."""
     # oneDNN (torch's CPU LSTM) caches a compiled primitive per input shape, up to 1,024 by default, so texts
@@ -32,26 +34,37 @@ def serve(
 
     from xner.serve.app import ServeLimits, create_app, load_specs
 
-    sock = _listen(host, port)  # before the models load: a port in use fails at once, with exit 2
+    sock = _listen(host, port, nodelay=not old_path)  # before the models load: a port in use fails at once, exit 2
     if threads > 0:
         from xner.threads import configure_threads
 
         configure_threads(threads)
     limits = ServeLimits(max_body_bytes=max_body_bytes, max_tokens=max_tokens, batching=not no_batching)
-    app = create_app(load_specs(models), limits)
+    specs = load_specs(models)
+    if old_path:  # same tags and JSON, the slower path: for the old-vs-new latency benchmark
+        limits.inline_tokens, limits.validate_response = 0, True
+        for _, tagger in specs.values():
+            if hasattr(tagger, "fast"):
+                tagger.fast = False
+    app = create_app(specs, limits)
     typer.echo(f"xner: serving {', '.join(app.state.models)} on http://{host}:{port}/ "
                "(API: POST /tag, GET /health; spec: /openapi.json)", err=True)
     uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A bound socket for uvicorn (as uvicorn binds it: SO_REUSEADDR), or an XnerError saying why not."""
+def _listen(host: str, port: int, nodelay: bool = True) -> socket.socket:
+    """A bound socket for uvicorn (as uvicorn binds it: SO_REUSEADDR), or an XnerError saying why not.
+
+    The socket is made with proto IPPROTO_TCP, as `getaddrinfo` gives uvicorn when it binds: asyncio turns
+    Nagle's algorithm off (TCP_NODELAY) only on connections of such a socket. A proto-0 socket left Nagle on,
+    and each answer of `xner serve`, written in two parts, waited ~40 ms for the client's delayed ACK
+    (measured: /health p50 44 ms; issue 21). `nodelay=False` is that old socket, for the benchmark only."""
     from xner.errors import XnerError
 
     if not 0 <= port <= 65535:
         raise XnerError(f"--port must be between 0 and 65535, not {port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP if nodelay else 0)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

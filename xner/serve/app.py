@@ -52,11 +52,17 @@ class ServeLimits:
     max_tokens: int = 10_000  # (ours) more tokens in one request -> 413
     max_batch_tokens: int = 8192  # (ours) cap of one batched model call across concurrent requests
     batching: bool = True  # (ours) share model calls between concurrent requests (False: one call each)
+    inline_tokens: int = 64  # (ours) a request of up to this many tokens, alone in the server, is tagged on the
+    #   event loop (no worker-thread hand-off); 0 = always a worker thread. Concurrent requests still share calls.
+    validate_response: bool = False  # (ours) True: FastAPI re-validates each answer against TagResponse, as /tag
+    #   did before issue 21 (same JSON, slower); kept for benchmarks/bench_serve.py's old-vs-new run
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_tokens", "max_batch_tokens"):
             if getattr(self, name) <= 0:
                 raise XnerError(f"serve limit {name} must be positive")
+        if self.inline_tokens < 0:
+            raise XnerError("serve limit inline_tokens must be 0 or positive")
 
 
 class TagRequest(BaseModel):
@@ -320,6 +326,7 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
                 "models": {lang: m.describe() for lang, m in served.items()}, "limits": asdict(limits)}
 
     errors = {code: {"model": ErrorResponse} for code in (400, 413, 422, 500)}
+    in_flight = 0  # /tag requests being answered now (all on the event loop's thread)
 
     @app.post(
         "/tag",
@@ -332,7 +339,16 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
 
         Answers a `JSONResponse` built here: FastAPI would otherwise validate the dict against
         `TagResponse` and walk it with `jsonable_encoder`, about as long as tagging one sentence; the
-        dict has exactly `TagResponse`'s fields (the schema still documents it; tested)."""
+        dict has exactly `TagResponse`'s fields (the schema still documents it; tested). A short request
+        (`limits.inline_tokens`) that is alone in the server is tagged right here, without a worker thread."""
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            return await _tag(request)
+        finally:
+            in_flight -= 1
+
+    async def _tag(request: Request) -> JSONResponse | dict[str, Any]:
         started = time.perf_counter()
         req = _parse(await _read_body(request, limits.max_body_bytes))
         lang = default_lang if req.lang is None else req.lang
@@ -348,20 +364,25 @@ def create_app(models: Mapping[str, Any], limits: ServeLimits | None = None) -> 
         if n_tokens > limits.max_tokens:
             raise _RequestError(413, "too_many_tokens", f"the request has {n_tokens} tokens; the limit is {limits.max_tokens}")
         nonempty = [[normalize_token(tok) or tok for tok in t] for t in tokens if t]  # as raw text is normalised
+        batcher = served[lang].batcher
         try:
-            predicted = await run_in_threadpool(served[lang].batcher.predict, nonempty) if nonempty else []
+            alone = in_flight == 1 and n_tokens <= limits.inline_tokens  # else a worker thread, so calls can batch
+            predicted = batcher.predict_if_idle(nonempty) if alone else None
+            if predicted is None:
+                predicted = await run_in_threadpool(batcher.predict, nonempty) if nonempty else []
         except XnerError as err:
             raise _RequestError(422, "model_error", str(err))
         it = iter(predicted)
         tags = [next(it) if t else [] for t in tokens]
-        return JSONResponse({
+        answer = {
             "lang": lang,
             "text": text,
             "entities": _entities(text, tokens, tags, offsets),
             "sentences": [{"tokens": t, "tags": g, "offsets": o} for t, g, o in zip(tokens, tags, offsets)],
             "n_tokens": n_tokens,
             "seconds": round(time.perf_counter() - started, 6),
-        })
+        }
+        return answer if limits.validate_response else JSONResponse(answer)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

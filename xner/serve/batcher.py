@@ -3,7 +3,9 @@
 Requests arrive on many threads; only one thread runs the model at a time (a lock), and whichever thread
 gets the lock tags every sentence that is waiting at that moment in one `predict` call ("group commit").
 No timer and no extra thread: a lone request pays nothing, and under load the waiting requests share
-one padded batch, which on CPU is cheaper than one call per request.
+one padded batch, which on CPU is cheaper than one call per request. `predict_if_idle` is the lone
+request's shortcut: it tags on the caller's thread (the server's event loop) when the model is free and
+nobody waits, so a short request skips the hand-off to a worker thread (issue 21).
 """
 
 from __future__ import annotations
@@ -57,6 +59,25 @@ class BatchingTagger:
             raise job.error
         assert job.tags is not None
         return job.tags
+
+    def predict_if_idle(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]] | None:
+        """The tags, computed now on this thread, if the model is idle and no request waits; else None.
+
+        Never blocks on the model: a caller that gets None goes through `predict` (from a worker thread)."""
+        if not self._model_lock.acquire(blocking=False):
+            return None
+        try:
+            with self._queue_lock:
+                if self._pending:
+                    return None
+            job = _Job([list(t) for t in token_lists], sum(len(t) for t in token_lists))
+            if job.sentences:
+                self._run([job])
+        finally:
+            self._model_lock.release()
+        if job.error is not None:
+            raise job.error
+        return job.tags if job.sentences else []
 
     def _take(self) -> list[_Job]:
         """The waiting jobs, oldest first, up to the token cap (at least one)."""
