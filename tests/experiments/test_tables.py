@@ -120,6 +120,18 @@ def test_table5_names_the_mapping_the_results_used(tmp_path):
     assert "our fastText + supervised reference map (not zero-resource)" in t5 and "unsupervised" not in t5
 
 
+def test_table5_shows_the_bwet_rerun_beside_the_quoted_peer_only_when_measured(tmp_path):
+    res = tmp_path / "experiments"
+    _write(res, [_result("es", "cross-shared", 1, (40.0, 39.0, 41.0), requested=(1,))])
+    assert "BWET" not in render_all(res, tmp_path)["table5"].read_text()
+    _write(res, [_result("es", "translate-train", s, (f, 30.0, 33.0), requested=(1, 2)) for s, f in ((1, 31.0), (2, 33.0))])
+    t5 = render_all(res, tmp_path)["table5"].read_text()
+    row = next(line for line in t5.splitlines() if "BWET" in line)
+    assert row.startswith("| **xner (ours)** |") and "re-run of the peer's method" in row
+    assert "| 32.00 ± 1.41 n=2 |" in row  # tgt-dev-selected test F1, as the other rows
+    assert "Xie et al. (2018) | Translate" in t5  # the quoted peer stays
+
+
 def test_committed_tables_rerender_unchanged_from_committed_results(tmp_path):
     """results/table3-5.md and the supplementary tables, from results/experiments/ only (README's commands)."""
     from pathlib import Path
