@@ -185,3 +185,24 @@ def test_beyond_table_compares_settings_with_the_reference_per_mode():
     src = md.split("## Selection mode `src-dev`")[1].split("## ")[0]
     assert "| 51.00 | +0.00 (5 lang.) | 0 |" in src
     assert "unlabeled/de.txt" in md  # the German note of the footer
+
+
+def test_beyond_table_takes_a_peer_of_another_variant_beside_the_reference():
+    """The BWET translate-train peer (no tgt-unlab mode) against the paper's Cross-Augmented, mode by mode."""
+    from xner.experiments.tables import render_beyond
+
+    results = []
+    for lang in ("es", "nl", "de", "ar", "fi"):
+        for seed, shift in ((1, 0.0), (2, 2.0)):
+            ref = _result(lang, "cross-augmented", seed, (60.0 + shift, 50.0 + shift, 0.0), requested=(1, 2))
+            bwet = _result(lang, "translate-train", seed, (58.0 + shift, 54.0 + shift, 0.0), requested=(1, 2))
+            ref["tag"] = bwet["tag"] = "t"
+            results += [ref, bwet]
+    md = render_beyond(results, [{"label": "paper", "tag": "t"},
+                                 {"label": "BWET", "tag": "t", "variant": "translate-train"}])
+    src = md.split("## Selection mode `src-dev`")[1].split("## ")[0]
+    assert "| BWET (`t`) | 55.00 ± 1.41 n=2 |" in src and "| 55.00 | +4.00 (5 lang.) | 5 |" in src
+    dev = md.split("## Selection mode `tgt-dev`")[1].split("## ")[0]
+    assert "| 59.00 | -2.00 (5 lang.) | 0 |" in dev
+    unlab = md.split("## Selection mode `tgt-unlab`")[1].split("## ")[0]
+    assert "| BWET (`t`) | — |" in unlab  # the peer has no tgt-unlab mode

@@ -408,13 +408,15 @@ def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | Non
                   modes: tuple[str, ...] = ("src-dev", "tgt-unlab", "tgt-dev")) -> str:
     """Issue 18's comparison: one block per selection mode, one line per Cross-Augmented setting.
 
-    `rows`: [{"label": ..., "tag": ...}, ...], the first being the reference (the paper's method re-run). Each
+    `rows`: [{"label": ..., "tag": ..., "variant": ...}, ...] (variant: Cross-Augmented unless given, e.g. the
+    BWET translate-train peer), the first being the reference (the paper's method re-run). Each
     line gives target test F1 mean ± std per language, the mean over languages, and against the reference
     under the same mode (src-dev where the reference lacks the mode): the mean gain and the number of
     languages where the gain exceeds the larger of the two seed stds."""
     langs = list(TARGET_LANGS)
-    groups = {row["tag"]: group_results([r for r in results if r["variant"] == CROSS_AUGMENTED
-                                         and r.get("tag") == row["tag"]], prefer) for row in rows}
+    variant_of = lambda row: row.get("variant", CROSS_AUGMENTED)  # noqa: E731
+    groups = {(row["tag"], variant_of(row)): group_results([r for r in results if r["variant"] == variant_of(row)
+                                                            and r.get("tag") == row["tag"]], prefer) for row in rows}
     out = ["# Beyond the paper: Cross-Augmented settings side by side", "",
            "Target test F1 (mean ± std over seeds) at the checkpoint each selection mode picked. src-dev and "
            "tgt-unlab read no target label; tgt-dev (target dev labels) is a reference only. Gain = mean over "
@@ -424,16 +426,16 @@ def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | Non
     for mode in modes:
         out += [f"## Selection mode `{mode}`", "", "| setting (tag) | " + " | ".join(langs) +
                 " | mean | gain vs reference | beats |", "|---|" + "---|" * (len(langs) + 3)]
-        ref = groups[rows[0]["tag"]]
+        ref, ref_variant = groups[(rows[0]["tag"], variant_of(rows[0]))], variant_of(rows[0])
         for row in rows:
-            g = groups[row["tag"]]
+            g = groups[(row["tag"], variant_of(row))]
             cells, means, gains, beats = [], [], [], 0
             for lang in langs:
-                grp = g.get((lang, CROSS_AUGMENTED))
+                grp = g.get((lang, variant_of(row)))
                 vals = _augmented_values(grp, mode) if grp else []
                 cells.append(fmt_stat(vals, grp.requested if grp else None, with_max=False))
                 mine = stat(vals)
-                rgrp = ref.get((lang, CROSS_AUGMENTED))
+                rgrp = ref.get((lang, ref_variant))
                 rvals = (_augmented_values(rgrp, mode) or _augmented_values(rgrp, BASE_MODE.get(mode, mode))) \
                     if rgrp else []
                 theirs = stat(rvals)
@@ -447,7 +449,7 @@ def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | Non
             out.append(f"| {row['label']} (`{row['tag']}`) | " + " | ".join(cells) +
                        f" | {mean} | {gain} | {beats if gains else '—'} |")
         out.append("")
-    flat = {(*k, t): g for t, grp in groups.items() for k, g in grp.items()}  # (lang, variant, tag), for the notes
+    flat = {(*k, t): g for (t, _), grp in groups.items() for k, g in grp.items()}  # (lang, variant, tag), for the notes
     return "\n".join(out) + "\n" + _footer([r for g in flat.values() for r in g.results], flat, [])
 
 
