@@ -153,6 +153,7 @@ def latency_old_vs_new(args) -> None:
     load_before = os.getloadavg()
     texts = [" ".join(s.tokens) for s in list(load_split("es", "dev"))[: args.sentences]]
     paths = ("old", "new")
+    order = lambda i: paths if i % 2 == 0 else paths[::-1]  # noqa: E731 - alternate who goes first
     latencies: dict[str, list[float]] = {p: [] for p in paths}
     health: dict[str, list[float]] = {p: [] for p in paths}
     with tempfile.TemporaryDirectory(prefix="xner-bench-latency-") as tmp, contextlib.ExitStack() as servers:
@@ -163,7 +164,7 @@ def latency_old_vs_new(args) -> None:
         with httpx.Client(timeout=60.0, trust_env=False) as client:
             for i in range(args.warmup + args.requests):
                 text = texts[i % len(texts)]
-                for p in (paths if i % 2 == 0 else paths[::-1]):  # alternate who goes first
+                for p in order(i):
                     t = time.perf_counter()
                     r = client.post(urls[p] + "/tag", json={"text": text, "lang": "es"})
                     elapsed = time.perf_counter() - t
@@ -173,7 +174,7 @@ def latency_old_vs_new(args) -> None:
                         latencies[p].append(elapsed)
                     answers[p].append(r.json()["sentences"])
             for i in range(args.warmup + args.requests // 4):  # the transport's share: GET /health runs no model
-                for p in (paths if i % 2 == 0 else paths[::-1]):
+                for p in order(i):
                     t = time.perf_counter()
                     client.get(urls[p] + "/health").raise_for_status()
                     if i >= args.warmup:
@@ -183,7 +184,7 @@ def latency_old_vs_new(args) -> None:
         direct = {p: Predictor(load_model(model_dir), fast=p == "new") for p in paths}
         model_only: dict[str, list[float]] = {p: [] for p in paths}
         for i in range(args.warmup + args.requests):
-            for p in (paths if i % 2 == 0 else paths[::-1]):
+            for p in order(i):
                 t = time.perf_counter()
                 direct[p].tag(texts[i % len(texts)], lang="es")
                 if i >= args.warmup:

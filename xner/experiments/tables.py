@@ -423,10 +423,11 @@ def render_beyond(results: list[dict], rows: list[dict], prefer: list[str] | Non
            f"languages minus the reference (`{rows[0]['label']}`, same mode; src-dev where it lacks the mode); "
            "`beats` = languages where the gain exceeds the larger seed std of the two.", ""]
     stat = lambda v: (statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0) if v else None  # noqa: E731
+    ref_variant = variant_of(rows[0])
+    ref = groups[(rows[0]["tag"], ref_variant)]
     for mode in modes:
         out += [f"## Selection mode `{mode}`", "", "| setting (tag) | " + " | ".join(langs) +
                 " | mean | gain vs reference | beats |", "|---|" + "---|" * (len(langs) + 3)]
-        ref, ref_variant = groups[(rows[0]["tag"], variant_of(rows[0]))], variant_of(rows[0])
         for row in rows:
             g = groups[(row["tag"], variant_of(row))]
             cells, means, gains, beats = [], [], [], 0

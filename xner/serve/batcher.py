@@ -27,6 +27,10 @@ class _Job:
     tags: list[list[str]] | None = None
     error: BaseException | None = None
 
+    @classmethod
+    def of(cls, token_lists: Sequence[Sequence[str]]) -> "_Job":
+        return cls([list(t) for t in token_lists], sum(len(t) for t in token_lists))
+
 
 class BatchingTagger:
     """`predict(token_lists)` for many threads at once on one model and language.
@@ -46,7 +50,7 @@ class BatchingTagger:
         self.calls = 0  # model calls made (for the benchmark: requests / calls = mean batch)
 
     def predict(self, token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
-        job = _Job([list(t) for t in token_lists], sum(len(t) for t in token_lists))
+        job = _Job.of(token_lists)
         if not job.sentences:
             return []
         with self._queue_lock:
@@ -64,20 +68,21 @@ class BatchingTagger:
         """The tags, computed now on this thread, if the model is idle and no request waits; else None.
 
         Never blocks on the model: a caller that gets None goes through `predict` (from a worker thread)."""
+        job = _Job.of(token_lists)
+        if not job.sentences:
+            return []
         if not self._model_lock.acquire(blocking=False):
             return None
         try:
             with self._queue_lock:
                 if self._pending:
                     return None
-            job = _Job([list(t) for t in token_lists], sum(len(t) for t in token_lists))
-            if job.sentences:
-                self._run([job])
+            self._run([job])
         finally:
             self._model_lock.release()
         if job.error is not None:
             raise job.error
-        return job.tags if job.sentences else []
+        return job.tags
 
     def _take(self) -> list[_Job]:
         """The waiting jobs, oldest first, up to the token cap (at least one)."""
