@@ -84,3 +84,57 @@ def test_fast_evaluation_selects_the_old_paths_step(en_small, tmp_path, monkeypa
     old = train(build(en_small), train_s[:96], config, tmp_path / "old", sets, show_progress=False)
     assert [r["scores"] for r in fast.history] == [r["scores"] for r in old.history]
     assert fast.best == old.best and len(fast.history) == 3
+
+
+def test_mixed_epoch_order_covers_every_sentence_once_in_one_language_batches():
+    import numpy as np
+
+    from xner.training.trainer import mixed_epoch_order
+
+    lengths = [np.arange(1, 38), np.arange(5, 26)]  # 37 and 21 sentences: 3 + 2 batches of 16, 2 short ones
+    config = TrainConfig(batch_size=16, length_buckets=2)
+    order, starts = mixed_epoch_order(lengths, config, np.random.default_rng(0))
+    assert sorted(order.tolist()) == list(range(58))
+    batches = [order[a:b] for a, b in zip(starts[:-1], starts[1:])]
+    assert [len(b) for b in batches] == [16, 16, 16, 5, 5]  # full batches first, each corpus's short one last
+    assert all(((b < 37).all() or (b >= 37).all()) for b in batches)  # one corpus (language) per batch
+    assert {bool((b >= 37).all()) for b in batches[:3]} == {True, False}  # the corpora's batches are mixed
+    again, _ = mixed_epoch_order(lengths, config, np.random.default_rng(0))
+    assert np.array_equal(order, again)
+
+
+def test_training_on_two_languages_resumes_to_identical_weights(en_small, tmp_path):
+    """`more_train`: a second labelled set in its own language's word rows (translate-train with the English
+    originals); every sentence of both is trained on, and an interrupted run resumes exactly."""
+    from xner.model.config import TaggerConfig
+    from xner.model.tagger import build_tagger
+    from xner.training.trainer import seed_everything
+
+    train_s, dev, table = en_small
+
+    def two_language_model(seed=1):
+        seed_everything(seed)
+        return build_tagger(TaggerConfig(), {"en": table, "es": table}, train_s)
+
+    config = dict(epochs=2, eval_every=3, num_threads=1, length_buckets=2)
+    sets = {"dev": (dev[:20], "en")}
+    more = [(train_s[48:80], "es")]
+    straight = two_language_model()
+    full = train(straight, train_s[:48], TrainConfig(**config), tmp_path / "a", sets, more_train=more,
+                 show_progress=False)
+    assert full.steps == 10 and not full.interrupted  # (3 + 2 batches) x 2 epochs
+    run = json.loads((tmp_path / "a" / "run_config.json").read_text())
+    assert run["train_sets"] == [{"lang": "en", "sentences": 48}, {"lang": "es", "sentences": 32}]
+    assert run["train_sentences"] == 80 and run["batches_per_epoch"] == 5
+    part = train(two_language_model(), train_s[:48], TrainConfig(stop_after_batches=7, **config), tmp_path / "b",
+                 sets, more_train=more, show_progress=False)
+    assert part.interrupted
+    fresh = two_language_model(seed=99)
+    rest = train(fresh, train_s[:48], TrainConfig(**config), tmp_path / "b", sets, resume=True, more_train=more,
+                 show_progress=False)
+    for (name, a), b in zip(straight.named_parameters(), fresh.parameters()):
+        assert torch.equal(a, b), name
+    assert rest.best == full.best
+    with pytest.raises(XnerError, match="other data"):  # the second set is part of the run's identity
+        train(two_language_model(), train_s[:48], TrainConfig(**config), tmp_path / "b", sets, resume=True,
+              more_train=[(train_s[48:70], "es")], show_progress=False)

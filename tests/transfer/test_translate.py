@@ -132,6 +132,24 @@ def test_tiny_cell_runs_reads_no_dictionary_and_no_target_train_label(tiny_root:
     assert variants.summarise_transfer_cell(cfg, run)["modes"] == body["modes"]
 
 
+def test_with_source_trains_on_the_translation_and_the_english_originals(tiny_root: Path, align_root: Path,
+                                                                         tmp_path: Path, monkeypatch):
+    reads = record_label_reads(monkeypatch)
+    opened = opened_files(monkeypatch)
+    cfg = TransferConfig(lang="es", variant="translate-train", seed=2, modes=("src-dev",), budget=TINY,
+                         space=SpaceConfig(align_root=str(align_root)), translate=TranslateConfig(with_source=True))
+    body = variants.run_transfer_cell(cfg, tmp_path / "run")
+    assert not [p for p in opened if "dictionar" in p or Path(p).name.startswith("en-es.")]
+    es = str(tiny_root / "ner" / "es")
+    assert {Path(p).name for p, tags in reads if p.startswith(es) and tags} == {"test.txt"}  # evaluation only
+    run = json.loads((tmp_path / "run" / "train" / "run_config.json").read_text())
+    n = body["data"]["sentences"]["src_train"]
+    assert [s["lang"] for s in run["train_sets"]] == ["es", "en"] and run["train_sentences"] <= 2 * n
+    assert run["train_sets"][0]["sentences"] == run["train_sets"][1]["sentences"]  # 1:1 translations
+    assert body["data"]["train_source"].endswith("+ the English originals (translate.with_source)")
+    assert body["progress"]["epochs_done"] == 1.0 and set(body["modes"]) == {"src-dev"}
+
+
 def test_translate_config_is_saved_only_for_translate_train():
     cfg = TransferConfig(lang="de", variant="translate-train", translate=TranslateConfig(min_score=0.1))
     assert TransferConfig.from_dict(cfg.to_dict()) == cfg

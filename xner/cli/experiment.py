@@ -15,7 +15,7 @@ from xner.experiments.provenance import command_line
 
 experiment_app = typer.Typer(help="Cross-lingual transfer experiments (paper Tables 3-5).", no_args_is_help=True)
 
-SECTIONS = ("space", "augment", "tagger", "train")
+SECTIONS = ("space", "augment", "tagger", "train", "translate")
 
 
 def parse_sets(items: list[str] | None) -> dict[str, dict]:

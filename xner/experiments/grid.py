@@ -26,11 +26,13 @@ from xner.transfer.config import (
     PAPER_MODES,
     PAPER_VARIANTS,
     TARGET_LANGS,
+    TRANSLATE_TRAIN,
     VARIANTS,
     AugmentConfig,
     Budget,
     SpaceConfig,
     TransferConfig,
+    TranslateConfig,
     budget_from_name,
     check_choice,
 )
@@ -40,7 +42,8 @@ TABLE4_VARIANTS = BASE_VARIANTS + (CROSS_AUGMENTED,)
 # Train settings that never change a result (a resumed run equals an uninterrupted one), so no new tag.
 RESULT_NEUTRAL_TRAIN = ("stop_after_batches", "num_threads")
 # The config sections a grid (and `--set SECTION.FIELD=VALUE`) can change, and their types.
-SECTIONS = {"space": SpaceConfig, "augment": AugmentConfig, "tagger": TaggerConfig, "train": TrainConfig}
+SECTIONS = {"space": SpaceConfig, "augment": AugmentConfig, "tagger": TaggerConfig, "train": TrainConfig,
+            "translate": TranslateConfig}
 
 
 def changed_fields(config) -> dict[str, Any]:
@@ -74,6 +77,7 @@ class GridConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    translate: TranslateConfig = field(default_factory=TranslateConfig)  # translate-train cells only
     results_root: str = "results/experiments"
     runs_root: str = "runs/experiments"
 
@@ -166,6 +170,8 @@ def _auto_tag(variant: str, grid: GridConfig) -> str | None:
     changed = grid.overrides()
     train = {k: v for k, v in changed["train"].items() if k not in RESULT_NEUTRAL_TRAIN}
     relevant = {"space": changed["space"], "tagger": changed["tagger"], "train": train}
+    if variant == TRANSLATE_TRAIN:
+        relevant["translate"] = changed["translate"]
     if variant == CROSS_AUGMENTED:
         relevant["augment"] = changed["augment"]
         if "tgt-unlab" in grid.modes:  # holds sentences out of pseudo-labelling: results of the modes sharing its run change
@@ -199,6 +205,7 @@ def make_cell(grid: GridConfig, lang: str, variant: str, seed: int, dependency: 
         budget=grid.budget,
         tagger=changed_fields(grid.tagger),
         train=changed_fields(grid.train),
+        translate=dataclasses.replace(grid.translate),
     )
     tag = _auto_tag(variant, grid)
     folder = variant + (f"+{tag}" if tag else "")

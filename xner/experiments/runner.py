@@ -35,7 +35,7 @@ from xner.experiments.grid import (
 from xner.experiments.provenance import git_info, machine_info
 from xner.experiments.results import GERMAN_NOTE, RESULT_SCHEMA
 from xner.io import write_json_atomic
-from xner.transfer.config import AugmentConfig
+from xner.transfer.config import AugmentConfig, TranslateConfig
 
 
 def _now() -> str:
@@ -110,6 +110,8 @@ def _comparable(config: dict) -> dict:
         out.pop("augment", None)
     elif isinstance(out.get("augment"), dict):  # older results may carry fields removed since (same meaning)
         out["augment"] = AugmentConfig.from_dict(out["augment"]).to_dict()
+    if isinstance(out.get("translate"), dict):  # older translate-train results lack fields added since
+        out["translate"] = TranslateConfig.from_dict(out["translate"]).to_dict()
     if out.get("variant") == "cross-augmented":
         # the tgt-unlab mode holds sentences out of pseudo-labelling, which changes every mode's result
         out["held_out_for_tgt_unlab"] = "tgt-unlab" in (config.get("modes") or ())

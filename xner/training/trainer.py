@@ -123,20 +123,52 @@ def set_evaluator(model, eval_sets: EvalSets, batch_size: int) -> Callable[[Sequ
     return run
 
 
-class SupervisedProcedure:
-    """Epochs of shuffled (optionally length-bucketed) labelled batches; one CRF loss and update per batch."""
+def mixed_epoch_order(lengths: Sequence[np.ndarray], config: TrainConfig,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One epoch over several corpora (one language each): (order, batch starts). Order holds global ids
+    (corpus c's sentence j is offset_c + j); batch i is order[starts[i]:starts[i+1]] and comes from ONE
+    corpus (a batch has one language). Each corpus is cut by `epoch_order`, then all its full batches are
+    shuffled together (the short ones stay last)."""
+    offsets = np.cumsum([0] + [len(x) for x in lengths[:-1]])
+    size = config.batch_size
+    batches = []
+    for offset, lens in zip(offsets, lengths):
+        order = epoch_order(lens, config, rng) + offset
+        batches.extend(order[i : i + size] for i in range(0, len(order), size))
+    full = [b for b in batches if len(b) == size]
+    short = [b for b in batches if len(b) < size]
+    ordered = [full[i] for i in rng.permutation(len(full))] + short
+    starts = np.cumsum([0] + [len(b) for b in ordered])
+    return np.concatenate(ordered), starts
 
-    def __init__(self, model: Tagger, corpus: EncodedCorpus, config: TrainConfig, device: torch.device):
-        self.model, self.corpus, self.config, self.device = model, corpus, config, device
+
+class SupervisedProcedure:
+    """Epochs of shuffled (optionally length-bucketed) labelled batches; one CRF loss and update per batch.
+
+    Several corpora (e.g. English train and its word-by-word translation, each in its own language's word
+    rows) are mixed by `mixed_epoch_order`; one corpus keeps `epoch_order` exactly."""
+
+    def __init__(self, model: Tagger, corpora: Sequence[EncodedCorpus], config: TrainConfig, device: torch.device):
+        self.model, self.corpora, self.config, self.device = model, list(corpora), config, device
+        self.offsets = np.cumsum([0] + [len(c) for c in self.corpora])
         self.perm: np.ndarray | None = None
+        self.starts: np.ndarray | None = None  # batch boundaries in `perm` (mixed corpora only)
 
     def start_round(self, round_index: int, rng: np.random.Generator) -> int:
-        self.perm = epoch_order(self.corpus.lengths, self.config, rng)
-        return math.ceil(len(self.corpus) / self.config.batch_size)
+        if len(self.corpora) == 1:
+            self.perm = epoch_order(self.corpora[0].lengths, self.config, rng)
+            return math.ceil(len(self.corpora[0]) / self.config.batch_size)
+        self.perm, self.starts = mixed_epoch_order([c.lengths for c in self.corpora], self.config, rng)
+        return len(self.starts) - 1
 
     def step(self, index: int, update) -> int:
-        size = self.config.batch_size
-        batch = self.corpus.batch(self.perm[index * size : (index + 1) * size], self.device)
+        if self.starts is None:
+            size = self.config.batch_size
+            batch = self.corpora[0].batch(self.perm[index * size : (index + 1) * size], self.device)
+        else:
+            ids = self.perm[self.starts[index] : self.starts[index + 1]]
+            c = int(np.searchsorted(self.offsets, ids[0], side="right")) - 1
+            batch = self.corpora[c].batch(ids - self.offsets[c], self.device)
         update(self.model.loss(batch, self.config.loss_reduction))
         return batch.size
 
@@ -144,10 +176,14 @@ class SupervisedProcedure:
         return {"epoch": round_index, "batch": position}
 
     def state(self) -> dict:
-        return {"perm": torch.from_numpy(self.perm) if self.perm is not None else None}
+        out = {"perm": torch.from_numpy(self.perm) if self.perm is not None else None}
+        if self.starts is not None:
+            out["starts"] = torch.from_numpy(self.starts)
+        return out
 
     def load_state(self, state: dict) -> None:
         self.perm = state["perm"].numpy() if state["perm"] is not None else None
+        self.starts = state["starts"].numpy() if state.get("starts") is not None else None
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
         return trainable_state(self.model)
@@ -169,11 +205,14 @@ def train(
     show_progress: bool = True,
     save_best: bool = True,
     on_eval: Callable[[dict], None] | None = None,
+    more_train: Sequence[tuple[Sequence[Sentence], str]] = (),
 ) -> TrainResult:
     """Train `model` in place on labelled `train_sentences` of language `lang` (default: the model's).
 
-    `on_eval(record)` is called after each evaluation with the metrics.jsonl record (e.g. to write
-    partial results). Returns when the epoch budget is spent or `config.stop_after_batches` is hit.
+    `more_train`: further labelled (sentences, language) sets trained on in the same epochs, each batch
+    from one set (`mixed_epoch_order`). `on_eval(record)` is called after each evaluation with the
+    metrics.jsonl record (e.g. to write partial results). Returns when the epoch budget is spent or
+    `config.stop_after_batches` is hit.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,16 +223,19 @@ def train(
     for name in select_on:
         if name not in eval_sets:
             raise XnerError(f"select_on names {name!r}, which is not an eval set ({', '.join(eval_sets) or 'none'})")
-    kept = [s for s in train_sentences if 0 < len(s) <= config.max_train_len]
-    if not kept:
+    train_sets = [(train_sentences, lang), *more_train]
+    kept = [[s for s in sents if 0 < len(s) <= config.max_train_len] for sents, _ in train_sets]
+    if not all(kept):
         raise XnerError("no training sentences left after dropping those longer than max_train_len")
-    corpus = EncodedCorpus(kept, lang, model.vocab)
-    n_batches = math.ceil(len(corpus) / config.batch_size)
+    corpora = [EncodedCorpus(k, set_lang, model.vocab) for k, (_, set_lang) in zip(kept, train_sets)]
+    n_sentences = sum(len(c) for c in corpora)
+    n_batches = sum(math.ceil(len(c) / config.batch_size) for c in corpora)
     model.to(device)
     optimizer = make_optimizer(model.parameters(), config)
     shuffle_rng = np.random.default_rng(config.seed)
     fingerprint = {"vocab_hash": hash_text(json.dumps(model.vocab.to_dict(), sort_keys=True)),
-                   "train_sentences": len(corpus),
+                   "train_sentences": n_sentences,
+                   **({"train_sets": [[c.lang, len(c)] for c in corpora]} if more_train else {}),
                    "train": {k: v for k, v in config.to_dict().items() if k not in FREE_FIELDS}}
     resuming = resume and (out_dir / "checkpoint.pt").is_file()
     if not resuming:
@@ -201,8 +243,9 @@ def train(
         write_json_atomic(out_dir / "run_config.json", {
             "tagger": model.config.to_dict(), "train": config.to_dict(), "lang": lang,
             "eval_sets": {k: {"lang": v[1], "sentences": len(v[0])} for k, v in eval_sets.items()},
-            "select_on": select_on, "train_sentences": len(corpus),
-            "dropped_long": len(train_sentences) - len(kept),
+            "select_on": select_on, "train_sentences": n_sentences, "batches_per_epoch": n_batches,
+            "dropped_long": sum(len(sents) for sents, _ in train_sets) - n_sentences,
+            **({"train_sets": [{"lang": c.lang, "sentences": len(c)} for c in corpora]} if more_train else {}),
         })
     spec = LoopSpec(
         rounds=config.epochs, eval_every=config.eval_every, learning_rate=config.learning_rate, clip=config.clip,
@@ -211,13 +254,13 @@ def train(
         label="epoch",
     )
     header = (
-        f"train {len(corpus)} sentences ({lang}), {n_batches} batches/epoch, {config.epochs} epochs, "
+        f"train {n_sentences} sentences ({'+'.join(c.lang for c in corpora)}), {n_batches} batches/epoch, {config.epochs} epochs, "
         f"device {device}; parameters without word embeddings: {count_parameters(model)} "
         f"({count_parameters(model, merge_lstm_biases=True)} counting each LSTM's two biases once; "
         f"paper Table 4: 395,581 Cross-Word / 342,906 no char / 210,081 Cross-Shared)"
     )
     result = run_loop(
-        SupervisedProcedure(model, corpus, config, device), model.parameters(), optimizer, spec,
+        SupervisedProcedure(model, corpora, config, device), model.parameters(), optimizer, spec,
         set_evaluator(model, eval_sets, config.eval_batch_size), out_dir, shuffle_rng, fingerprint, resume=resume,
         show_progress=show_progress, on_eval=on_eval, model=model, header=header,
     )

@@ -19,7 +19,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from xner.errors import XnerError
 from xner.io import write_json_atomic
@@ -42,16 +42,18 @@ from xner.transfer.spaces import Space
 
 def train_base(config: TransferConfig, data: CellData, space: Space, run_dir: str | Path,
                on_progress: Callable[[dict], None] | None = None, show_progress: bool | None = None,
-               train_lang: str = SOURCE_LANG) -> dict:
+               train_lang: str = SOURCE_LANG, more_train: Sequence[tuple[list, str]] = ()) -> dict:
     """Train the cell's model on `data.src_train` in `space` (resuming from `run_dir`); the result body.
 
     `train_lang`: the language of those sentences' word rows: English, or the target for translate-train
-    (`xner.transfer.translate`, whose `data.src_train` is the translated English training set)."""
+    (`xner.transfer.translate`, whose `data.src_train` is the translated English training set).
+    `more_train`: further (labelled sentences, language) sets trained on alongside (translate-train with
+    `translate.with_source`: the English originals); their characters join the char vocabulary."""
     from xner.model.tagger import count_parameters
     from xner.training.trainer import train
 
     run_dir = Path(run_dir)
-    model = build_model(config, space, data)
+    model = build_model(config, space, data, char_texts=[sents for sents, _ in more_train])
     tcfg = train_config(config)
     write_json_atomic(run_dir / "cell_info.json", {
         "config": config.to_dict(),
@@ -78,7 +80,7 @@ def train_base(config: TransferConfig, data: CellData, space: Space, run_dir: st
     result = train(
         model, data.src_train, tcfg, run_dir / TRAIN_SUBDIR, eval_sets=sets, select_on=select_on, lang=train_lang,
         resume=True, show_progress=sys.stderr.isatty() if show_progress is None else show_progress,
-        save_best=config.variant in BASE_VARIANTS + (TRANSLATE_TRAIN,), on_eval=progress,
+        save_best=config.variant in BASE_VARIANTS + (TRANSLATE_TRAIN,), on_eval=progress, more_train=more_train,
     )
     body = summarise_base_cell(config, run_dir, complete=not result.interrupted)
     if body is None:
@@ -105,7 +107,8 @@ def summarise_base_cell(config: TransferConfig, run_dir: str | Path, base_cells:
     if not records:
         return None
     run_cfg = json.loads((run_dir / TRAIN_SUBDIR / "run_config.json").read_text(encoding="utf-8"))
-    n_batches = max(1, math.ceil(run_cfg["train_sentences"] / run_cfg["train"]["batch_size"]))
+    n_batches = max(1, run_cfg.get("batches_per_epoch")
+                    or math.ceil(run_cfg["train_sentences"] / run_cfg["train"]["batch_size"]))
     for r in records:
         r["epoch_float"] = round(r["epoch"] + r["batch"] / n_batches, 3)
     done = records[-1]["epoch_float"]

@@ -102,16 +102,18 @@ def train_config(config: TransferConfig):
     })
 
 
-def build_model(config: TransferConfig, space: Space, data: CellData, variant: str | None = None):
+def build_model(config: TransferConfig, space: Space, data: CellData, variant: str | None = None,
+                char_texts: tuple | list = ()):
     """A fresh tagger for `variant` (default the cell's): word tables of `space`, chars of English train +
-    unlabelled target text, tags of English train in the cell's scheme, default language = the target."""
+    unlabelled target text (+ `char_texts`), tags of English train in the cell's scheme, default language =
+    the target."""
     from xner.model.tagger import build_tagger
     from xner.training.trainer import seed_everything
 
     seed_everything(config.seed)
     return build_tagger(
         tagger_config(config, variant), space.tables, data.src_train, train_config(config).tag_scheme,
-        char_texts=[data.unlabeled], default_lang=config.lang,
+        char_texts=[data.unlabeled, *char_texts], default_lang=config.lang,
     )
 
 

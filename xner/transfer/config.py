@@ -178,6 +178,9 @@ class TranslateConfig(_Json):
 
     knn: int = 10  # Xie et al. 2018 / MUSE: CSLS neighbourhood size k = 10
     min_score: float = 0.0  # (ours) copy the English word when its best CSLS score is below this
+    with_source: bool = False  # Xie et al.: the translation only. True (ours): the English originals too, in
+    # English word rows, batches of the two mixed in each epoch (what the target tagger can learn from the
+    # source's own word vectors is kept where the word-by-word translation loses it, e.g. Finnish inflection)
 
     def __post_init__(self) -> None:
         if self.knn < 1:

@@ -14,8 +14,9 @@ neighbour keeps the target table's spelling, so translated German nouns arrive c
 
 - `translate_sentences(sentences, src, tgt, config)` -> (translated sentences, statistics): pure, in memory;
 - `run_translate_cell(config, run_dir, ...)`: translate the cell's English training data in its shared space,
-  then train the target tagger (`train_base` on the translated sentences, target language); selection modes
-  and the summary are the base cells' (`summarise_base_cell`).
+  then train the target tagger (`train_base` on the translated sentences, target language; with
+  `translate.with_source` also on the English originals, ours); selection modes and the summary are the base
+  cells' (`summarise_base_cell`).
 """
 
 from __future__ import annotations
@@ -145,5 +146,8 @@ def run_translate_cell(config: TransferConfig, run_dir: str | Path, base_cells: 
     summary = {k: v for k, v in stats.items() if k not in ("key", "frequent_pairs", "translations")}
     info = {**data.info, "train_source": f"English train translated word by word into {config.lang} "
                                           f"({TRANSLATION_FILE})", "translation": summary}
+    more = [(data.src_train, SOURCE_LANG)] if config.translate.with_source else []
+    if more:
+        info["train_source"] += " + the English originals (translate.with_source)"
     data = dataclasses.replace(data, src_train=translated, info=info)
-    return train_base(config, data, space, run_dir, on_progress, train_lang=config.lang)
+    return train_base(config, data, space, run_dir, on_progress, train_lang=config.lang, more_train=more)
