@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.experiments.analyses import capitalisation, pseudo_labels
+from xner.experiments.analyses import capitalisation, pseudo_labels, translation
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 
@@ -51,7 +51,22 @@ def test_capitalised_non_initial_tokens_and_false_alarms():
                      "capitalised_share_of_false_positives_pct": 50.0}
 
 
+def test_translation_coverage_and_outcomes_on_a_hand_checked_toy():
+    from xner.data.conll import Sentence
+
+    english = [Sentence(("John", "lives", "in", "Paris", "."), ("B-PER", "O", "O", "B-LOC", "O"))]
+    table = {"lives": "asuu", "in": "in", "Paris": "Pariisi"}  # "John" and "." copied
+    assert translation.outcomes(english, table) == {"entity": {"translated": 50.0, "identical": 0.0, "copied": 50.0},
+                                                    "O": {"translated": 33.3, "identical": 33.3,
+                                                          "copied": 33.3}}
+    translated = ["John", "asuu", "in", "Pariisi", "."]
+    test = [Sentence(("Pariisissa", "asuu", "John", "2"), ("B-LOC", "O", "B-PER", "O"))]  # "2" has no letter
+    assert translation.coverage(translated, test) == {"O_tokens_seen_pct": 100.0, "entity_tokens_seen_pct": 50.0,
+                                                      "O_tokens": 1, "entity_tokens": 2}
+
+
 @pytest.mark.parametrize("command, prefix", [
+    ("translation", "translation_coverage"),
     ("pseudo-labels", "pseudo_labels"),
     ("pseudo-labels", "supplementary/full/pseudo_labels"),
     ("capitalisation", "supplementary/full/capitalisation"),

@@ -1,4 +1,4 @@
-"""`xner analyse pseudo-labels|capitalisation|subwords`: the analyses behind committed results (analysis only: they read
+"""`xner analyse pseudo-labels|capitalisation|subwords|translation`: the analyses behind committed results (analysis only: they read
 target gold tags to diagnose, never to train or select)."""
 
 from __future__ import annotations
@@ -92,6 +92,22 @@ def subwords(
 
     for path in analysis.render(results):
         _echo(f"wrote {path}")
+
+
+@analyse_app.command("translation")
+def translation(
+    lang: Optional[list[str]] = typer.Option(None, "--lang", help="Target language(s) (default: es nl de ar fi)."),
+    threads: int = THREADS_OPT,
+    out: str = typer.Option("results/translation_coverage", "--out", help="Writes OUT.json and OUT.md."),
+    from_json: bool = FROM_JSON_OPT,
+) -> None:
+    """What word-by-word translation (BWET) covers of the target test text, per language."""
+    from xner.experiments.analyses import translation as analysis
+    from xner.transfer.config import TARGET_LANGS
+
+    if _rewrote_from_json(from_json, out, analysis.markdown, threads):
+        return
+    analysis.translation_coverage(list(lang) if lang else list(TARGET_LANGS), command_line(), out, _echo)
 
 
 def register(app: typer.Typer) -> None:
