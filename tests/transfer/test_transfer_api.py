@@ -186,6 +186,26 @@ def test_base_method_transfer_saves_the_english_dev_selected_tagger(demo, mappin
     assert len(tagger.predict([["Madrid", "es", "bonita", "."]], "es")[0]) == 4
 
 
+def test_translate_train_transfer_trains_on_the_translation_and_english_and_saves_one_tagger(demo, mapping_dir,
+                                                                                            tmp_path):
+    import xner
+
+    from xner.transfer.api import TransferInputs, transfer
+
+    inputs = TransferInputs(demo.source_train[:80], demo.target_unlabeled[:40], demo.embeddings["en"],
+                            demo.embeddings["es"], "es")
+    report = transfer(inputs, tmp_path / "m", "translate-train", mapping_dir, Budget(epochs=1, eval_every=2),
+                      show_progress=False)
+    assert report["selected"]["variant"] == "translate-train"
+    run = json.loads((tmp_path / "m" / "run" / "translate-train" / "train" / "run_config.json").read_text())
+    assert run["train_sets"] == [{"lang": "es", "sentences": 72}, {"lang": "en", "sentences": 72}]
+    assert report["translation"]["tokens"] == sum(report["translation"]["tokens_by_outcome"].values()) > 0
+    saved = json.loads((tmp_path / "m" / "run" / "translate-train" / "translation.json").read_text())
+    assert saved["translations"] and set(saved["translations"].values()) <= set(demo.embeddings["es"].words)
+    tagger = xner.load(tmp_path / "m")
+    assert len(tagger.predict([["Madrid", "es", "bonita", "."]], "es")[0]) == 4
+
+
 def test_sigkilled_transfer_command_resumes_to_the_same_model(demo, mapping_dir, tmp_path):
     """A real kill (SIGKILL) in the middle of Cross-Augmented, then the same command again."""
     import os

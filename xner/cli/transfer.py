@@ -46,8 +46,10 @@ def transfer_command(
     out: Path = typer.Option(..., "--out", help="Model folder to write (work files go to OUT/run/)."),
     source_emb: str = typer.Option("en", "--source-emb", help="English table: shared name, .vec/.npy path, or demo:en."),
     target_emb: Optional[str] = typer.Option(None, "--target-emb", help="Target table (default: --target-lang)."),
-    method: Optional[str] = typer.Option(None, "--method", help="cross-word, cross-shared or cross-augmented "
-                                         "(default: cross-shared, the best label-free method in our results)."),
+    method: Optional[str] = typer.Option(None, "--method", help="cross-word, cross-shared, cross-augmented or "
+                                         "translate-train (BWET + the English originals: best label-free at the "
+                                         "4-epoch budget, results/beyond.md) (default: cross-shared, the best at "
+                                         "the paper's budget)."),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="Folder of `xner align --out` (default: run the "
                                            "dictionary-free alignment (`xner align` default) on the two tables)."),
     source_dev: Optional[Path] = typer.Option(None, "--source-dev", help="English dev CoNLL file for selection "
