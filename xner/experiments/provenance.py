@@ -74,3 +74,12 @@ def rewrite_markdown(prefix: str, markdown: Callable[[dict], str]) -> Path:
     out = Path(prefix + ".md")
     write_text_atomic(out, markdown(data))
     return out
+
+
+def analysis_header(data: dict, title: str, intro: str, inputs: str) -> list[str]:
+    """The Markdown head of an analysis written by `write_analysis`: title, its analysis-only warning, what it
+    measures, the command, its inputs (`inputs`, one "- ..." line) and the stamp (machine, git, date, time)."""
+    git = data["git"]
+    return [f"# {title}", "", f"**{data['analysis_only']}.**", "", intro, "", f"- command: `{data['command']}`",
+            inputs, f"- machine: {data['machine']['summary']}; git {git.get('commit', '?')[:12]}"
+            f"{' (dirty)' if git.get('dirty') else ''}; {data['date']}; {data['seconds']} s", ""]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from xner.experiments.provenance import write_analysis
+from xner.experiments.provenance import analysis_header, write_analysis
 from xner.transfer.config import BASE_VARIANTS
 
 # The full-budget grid the models come from (xner/experiments/grids/full-supmap.json)
@@ -101,20 +101,11 @@ def capitalisation(langs: list[str], command: str, out_prefix: str, split: str =
 
 
 def markdown(data: dict) -> str:
-    git = data["git"]
-    lines = [
-        "# Capitalised words and entities (full-budget base taggers)",
-        "",
-        f"**{data['analysis_only']}.**",
-        "",
+    lines = analysis_header(
+        data, "Capitalised words and entities (full-budget base taggers)",
         "A token counts as capitalised when it starts with an upper-case letter and is not its sentence's first "
         "token. German capitalises every noun, English almost only names.",
-        "",
-        f"- command: `{data['command']}`",
-        f"- models: {data['grid']}, checkpoint selected by tgt-dev; split: {data['split']}",
-        f"- machine: {data['machine']['summary']}; git {git.get('commit', '?')[:12]}"
-        f"{' (dirty)' if git.get('dirty') else ''}; {data['date']}; {data['seconds']} s",
-        "",
+        f"- models: {data['grid']}, checkpoint selected by tgt-dev; split: {data['split']}") + [
         "## Gold tags: share of capitalised non-initial tokens inside an entity",
         "",
         "| lang | capitalised non-initial tokens | inside a gold entity % |",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from xner.experiments.provenance import write_analysis
+from xner.experiments.provenance import analysis_header, write_analysis
 from xner.transfer.config import SOURCE_LANG
 
 
@@ -94,21 +94,11 @@ def translation_coverage(langs: list[str], command: str, out_prefix: str, echo=p
 
 
 def markdown(data: dict) -> str:
-    git = data["git"]
-    lines = [
-        "# What word-by-word translation covers of the target's text (BWET translate-train)",
-        "",
-        f"**{data['analysis_only']}.**",
-        "",
+    lines = analysis_header(
+        data, "What word-by-word translation covers of the target's text (BWET translate-train)",
         "English train (14,041 sentences) translated word by word as `--variant translate-train` does (CSLS top-1 "
         "in the shared space, words without a vector or a letter copied), compared with the target test split's "
-        "word tokens (those with a letter, lower-cased).",
-        "",
-        f"- command: `{data['command']}`",
-        f"- space: {data['space']}",
-        f"- machine: {data['machine']['summary']}; git {git.get('commit', '?')[:12]}"
-        f"{' (dirty)' if git.get('dirty') else ''}; {data['date']}; {data['seconds']} s",
-        "",
+        "word tokens (those with a letter, lower-cased).", f"- space: {data['space']}") + [
         "| lang | test O tokens seen in the translated text % | test entity tokens seen % | target types produced "
         "| English entity tokens translated / identical / copied % | English O tokens translated / identical / "
         "copied % |",
