@@ -254,7 +254,8 @@ def train(
         label="epoch",
     )
     header = (
-        f"train {n_sentences} sentences ({'+'.join(c.lang for c in corpora)}), {n_batches} batches/epoch, {config.epochs} epochs, "
+        f"train {n_sentences} sentences ({'+'.join(c.lang for c in corpora)}), {n_batches} batches/epoch, "
+        f"{config.epochs} epochs, "
         f"device {device}; parameters without word embeddings: {count_parameters(model)} "
         f"({count_parameters(model, merge_lstm_biases=True)} counting each LSTM's two biases once; "
         f"paper Table 4: 395,581 Cross-Word / 342,906 no char / 210,081 Cross-Shared)"
