@@ -118,6 +118,7 @@ def transfer(inputs: TransferInputs, out: str | Path, method: str = DEFAULT_METH
     from xner.transfer.augmented import model_dir, plan_from_results, train_augmented_cell
     from xner.transfer.base import train_base
     from xner.transfer.spaces import shared_space_of
+    from xner.transfer.translate import train_translated
 
     if method not in METHODS:
         raise XnerError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -158,8 +159,12 @@ def transfer(inputs: TransferInputs, out: str | Path, method: str = DEFAULT_METH
     translation = None
     for variant in candidates:
         if variant == TRANSLATE_TRAIN:
-            body, translation = _train_translated(config.replace(translate=PRODUCT_TRANSLATE), data, space,
-                                                  work / variant, show_progress, echo)
+            _say(echo, f"training {variant} on English ({len(source_train)} sentences) translated word by word "
+                       "into the target (CSLS neighbours in the shared space; no dictionary file) and on the "
+                       "English originals, selecting on English dev")
+            body = train_translated(config.replace(variant=variant, translate=PRODUCT_TRANSLATE), data, space,
+                                    work / variant, show_progress=show_progress)
+            translation = body["data"]["translation"]
         else:
             _say(echo, f"training {variant} on English ({len(source_train)} sentences), selecting on English dev")
             body = train_base(config.replace(variant=variant), data, space, work / variant,
@@ -208,25 +213,3 @@ def transfer(inputs: TransferInputs, out: str | Path, method: str = DEFAULT_METH
     write_json_atomic(out / "report.json", report)
     return report
 
-
-def _train_translated(config: TransferConfig, data: CellData, space, run_dir: Path, show_progress: bool,
-                      echo) -> tuple[dict, dict]:
-    """Translate-train in `transfer`: English train translated word by word in `space` (no dictionary file),
-    the target tagger trained on it and on the English originals; (result body, translation statistics)."""
-    import dataclasses
-
-    from xner.transfer.base import train_base
-    from xner.transfer.translate import translate_sentences
-
-    _say(echo, f"translating {len(data.src_train)} English sentences word by word into {config.lang} "
-               "(CSLS neighbours in the shared space; no dictionary file)")
-    translated, stats = translate_sentences(data.src_train, space.tables[SOURCE_LANG], space.tables[config.lang],
-                                            config.translate)
-    summary = {k: v for k, v in stats.items() if k not in ("frequent_pairs", "translations")}
-    write_json_atomic(run_dir / "translation.json", stats)
-    _say(echo, f"training {TRANSLATE_TRAIN} on the translation + the English originals "
-               f"({2 * len(translated)} sentences), selecting on English dev")
-    body = train_base(config.replace(variant=TRANSLATE_TRAIN), dataclasses.replace(data, src_train=translated),
-                      space, run_dir, show_progress=show_progress, train_lang=config.lang,
-                      more_train=[(data.src_train, SOURCE_LANG)])
-    return body, summary

@@ -13,10 +13,11 @@ otherwise the English token is copied (names without a confident translation sta
 neighbour keeps the target table's spelling, so translated German nouns arrive capitalised and tagged O.
 
 - `translate_sentences(sentences, src, tgt, config)` -> (translated sentences, statistics): pure, in memory;
-- `run_translate_cell(config, run_dir, ...)`: translate the cell's English training data in its shared space,
-  then train the target tagger (`train_base` on the translated sentences, target language; with
+- `train_translated(config, data, space, run_dir, ...)`: translate `data`'s English training sentences in
+  `space`, then train the target tagger (`train_base` on the translated sentences, target language; with
   `translate.with_source` also on the English originals, ours); selection modes and the summary are the base
-  cells' (`summarise_base_cell`).
+  cells' (`summarise_base_cell`). `run_translate_cell(config, run_dir, ...)` runs it on a grid cell's data and
+  shared space; `xner transfer --method translate-train` on the user's.
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ from typing import Callable, Mapping, Sequence
 from xner.data.conll import Sentence
 from xner.embeddings.table import EmbeddingTable
 from xner.io import write_json_atomic
+from xner.transfer.cell import CellData
 from xner.transfer.config import SOURCE_LANG, TransferConfig, TranslateConfig
+from xner.transfer.spaces import Space
 
 TRANSLATION_FILE = "translation.json"  # in the cell's run folder: statistics and the most frequent word pairs
 SAMPLE_PAIRS = 200  # most frequent translated English types listed there (ours)
 
 
-def _has_letter(word: str) -> bool:
+def has_letter(word: str) -> bool:
     return any(c.isalpha() for c in word)
 
 
@@ -57,7 +60,7 @@ def induce_translations(src: EmbeddingTable, tgt: EmbeddingTable, words: Sequenc
     for i, (word, row) in enumerate(zip(words, rows)):
         if row < 0:
             copied[word] = "no vector"
-        elif not _has_letter(word):
+        elif not has_letter(word):
             copied[word] = "no letter"
         else:
             queries.append(i)
@@ -123,15 +126,21 @@ def _saved_translation(path: Path, key: dict) -> dict | None:
 
 def run_translate_cell(config: TransferConfig, run_dir: str | Path, base_cells: Mapping | None = None,
                        on_progress: Callable[[dict], None] | None = None) -> dict:
-    """Translate the English training sentences in the cell's shared space (or reuse the run folder's
-    translation of the same setting), then train the target tagger on them (the cell's target language, its
-    own char model); every selection mode as in a base cell."""
-    from xner.transfer.base import train_base
+    """`train_translated` on the cell's data and shared space (`xner experiment`'s translate-train cells)."""
     from xner.transfer.cell import build_space, load_cell_data
 
+    return train_translated(config, load_cell_data(config), build_space(config), run_dir, on_progress)
+
+
+def train_translated(config: TransferConfig, data: CellData, space: Space, run_dir: str | Path,
+                     on_progress: Callable[[dict], None] | None = None, show_progress: bool | None = None) -> dict:
+    """Translate `data.src_train` in `space` (or reuse the run folder's translation of the same setting), then
+    train the target tagger on it (the target language, its own char model; with `translate.with_source`
+    also on the English originals); every selection mode as in a base cell. Grid cells and `xner transfer`
+    both train translate-train here."""
+    from xner.transfer.base import train_base
+
     run_dir = Path(run_dir)
-    data = load_cell_data(config)
-    space = build_space(config)
     key = {"translate": config.translate.to_dict(), "space": space.info, "source": data.info["files"],
            "sentences": len(data.src_train)}
     path = run_dir / TRANSLATION_FILE
@@ -150,4 +159,5 @@ def run_translate_cell(config: TransferConfig, run_dir: str | Path, base_cells: 
     if more:
         info["train_source"] += " + the English originals (translate.with_source)"
     data = dataclasses.replace(data, src_train=translated, info=info)
-    return train_base(config, data, space, run_dir, on_progress, train_lang=config.lang, more_train=more)
+    return train_base(config, data, space, run_dir, on_progress, show_progress, train_lang=config.lang,
+                      more_train=more)

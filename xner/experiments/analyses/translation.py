@@ -26,10 +26,7 @@ from collections import Counter
 
 from xner.experiments.provenance import analysis_header, write_analysis
 from xner.transfer.config import SOURCE_LANG
-
-
-def _word(token: str) -> bool:
-    return any(c.isalpha() for c in token)
+from xner.transfer.translate import has_letter
 
 
 def coverage(translated_tokens, test_sentences) -> dict:
@@ -39,7 +36,7 @@ def coverage(translated_tokens, test_sentences) -> dict:
     counts = Counter()
     for sentence in test_sentences:
         for token, tag in zip(sentence.tokens, sentence.tags):
-            if _word(token):
+            if has_letter(token):
                 kind = "O" if tag == "O" else "entity"
                 counts[kind] += 1
                 counts[kind, "seen"] += token.lower() in seen
